@@ -1,0 +1,82 @@
+// Metrics a plugin exports. The host scrapes them over the plugin's mTLS channel (the
+// lifecycle Metrics call) and exposes them with a `plugin` label. All types are thread-safe
+// and cheap to update (relaxed atomics); create them once, at Init, and keep the reference.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace paddock {
+
+// A monotonically increasing count.
+class Counter {
+ public:
+  void Increment(uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+
+// A value that goes up and down.
+class Gauge {
+ public:
+  void Set(double v) { value_.store(v, std::memory_order_relaxed); }
+  void Add(double d);
+  double value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<double> value_{0};
+};
+
+// A distribution over fixed bucket bounds (upper bounds, ascending; +Inf is implied).
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> bounds);
+  // Records one observation.
+  void Observe(double v);
+  const std::vector<double>& bounds() const { return bounds_; }
+  // Cumulative counts per bucket (bounds().size() + 1 entries) and the sum, read together.
+  void Snapshot(std::vector<uint64_t>* cumulative, double* sum) const;
+
+ private:
+  std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<uint64_t>[]> counts_;
+  std::atomic<double> sum_{0};
+};
+
+// The plugin's metrics, by name. Names are [a-z_][a-z0-9_]*; the host prefixes them.
+// Asking twice for the same name and labels returns the same object.
+class MetricsRegistry {
+ public:
+  using Labels = std::map<std::string, std::string>;
+  Counter& GetCounter(const std::string& name, const std::string& help, const Labels& labels = {});
+  Gauge& GetGauge(const std::string& name, const std::string& help, const Labels& labels = {});
+  Histogram& GetHistogram(const std::string& name, const std::string& help,
+                          std::vector<double> bounds, const Labels& labels = {});
+
+  // Internal: visits every metric (used by the SDK to answer the host).
+  struct Entry {
+    std::string name, help;
+    int kind;  // 0 counter, 1 gauge, 2 histogram (matches paddock.v1.MetricFamily.Kind).
+    Labels labels;
+    const Counter* counter = nullptr;
+    const Gauge* gauge = nullptr;
+    const Histogram* histogram = nullptr;
+  };
+  std::vector<Entry> Entries() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, Labels>, Entry> entries_;
+  std::vector<std::unique_ptr<Counter>> counters_;
+  std::vector<std::unique_ptr<Gauge>> gauges_;
+  std::vector<std::unique_ptr<Histogram>> histograms_;
+};
+
+}  // namespace paddock

@@ -1,0 +1,55 @@
+// Starts a plugin process and confines it. The launcher is the only place that forks: it
+// clones the child (with the namespaces the policy asks for), applies each confinement
+// step in a fixed order, and execs the sealed image. If any step fails the child exits
+// before running a single instruction of plugin code, and the parent gets the failed step
+// and errno back over a close-on-exec pipe (fail closed).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "paddock/fd.h"
+#include "sandbox/policy.h"
+
+namespace paddock::sandbox {
+
+// A descriptor the child receives at a fixed number (e.g. the bootstrap socket at 3).
+struct FdMapping {
+  UniqueFd fd;     // Owned by the mapping; closed in the parent after the launch.
+  int target = -1; // Descriptor number in the child.
+};
+
+// Everything needed to start one plugin instance.
+struct LaunchSpec {
+  // Executable image: a sealed memfd holding the exact bytes the host validated. Not owned;
+  // must stay open until Launch returns. Executed with execveat(AT_EMPTY_PATH).
+  int exec_fd = -1;
+  // argv; argv[0] is the plugin name.
+  std::vector<std::string> argv;
+  // The complete environment (the child inherits nothing else).
+  std::vector<std::string> env;
+  // Descriptors the child gets; everything else is closed in the child.
+  std::vector<FdMapping> fds;
+  // Confinement to apply.
+  Policy policy;
+};
+
+// A started child. The pidfd is the owner: exit is observed through it (poll for POLLIN,
+// then waitid(P_PIDFD)), signals go through pidfd_send_signal.
+struct Child {
+  pid_t pid = -1;   // Pid in the host's pid namespace.
+  UniqueFd pidfd;   // CLOEXEC pidfd of the child.
+};
+
+// Launches the child described by `spec`. Returns the child once it has exec'd the image
+// (the error pipe closed on exec), or an error naming the confinement step that failed;
+// in that case the child has already been reaped. Must be called from a thread that lives
+// as long as the child should (PR_SET_PDEATHSIG fires when the spawning thread exits):
+// paddockd calls it from its main event-loop thread.
+absl::StatusOr<Child> Launch(LaunchSpec spec);
+
+}  // namespace paddock::sandbox
