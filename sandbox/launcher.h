@@ -19,8 +19,8 @@ namespace paddock::sandbox {
 
 // A descriptor the child receives at a fixed number (e.g. the bootstrap socket at 3).
 struct FdMapping {
-  UniqueFd fd;     // Owned by the mapping; closed in the parent after the launch.
-  int target = -1; // Descriptor number in the child.
+  UniqueFd fd;      // Owned by the mapping; closed in the parent after the launch.
+  int target = -1;  // Descriptor number in the child.
 };
 
 // Everything needed to start one plugin instance.
@@ -32,7 +32,9 @@ struct LaunchSpec {
   std::vector<std::string> argv;
   // The complete environment (the child inherits nothing else).
   std::vector<std::string> env;
-  // Descriptors the child gets; everything else is closed in the child.
+  // Descriptors the child gets, without close-on-exec; everything else is closed in the
+  // child. Targets are distinct, in [0, 1023]; a source may sit on another's target.
+  // 0, 1 and 2 get /dev/null when no mapping targets them.
   std::vector<FdMapping> fds;
   // Confinement to apply.
   Policy policy;
@@ -41,13 +43,15 @@ struct LaunchSpec {
 // A started child. The pidfd is the owner: exit is observed through it (poll for POLLIN,
 // then waitid(P_PIDFD)), signals go through pidfd_send_signal.
 struct Child {
-  pid_t pid = -1;   // Pid in the host's pid namespace.
-  UniqueFd pidfd;   // CLOEXEC pidfd of the child.
+  pid_t pid = -1;  // Pid in the host's pid namespace.
+  UniqueFd pidfd;  // CLOEXEC pidfd of the child.
 };
 
 // Launches the child described by `spec`. Returns the child once it has exec'd the image
-// (the error pipe closed on exec), or an error naming the confinement step that failed;
-// in that case the child has already been reaped. Must be called from a thread that lives
+// (the error pipe closed on exec; a child killed before it could report looks the same
+// and shows up as an early exit on the pidfd), or an error naming the step that failed,
+// e.g. "launch: execveat: Exec format error (ENOEXEC)"; in that case the child has already
+// been reaped. A malformed spec gives InvalidArgument and starts nothing. Must be called from a thread that lives
 // as long as the child should (PR_SET_PDEATHSIG fires when the spawning thread exits):
 // paddockd calls it from its main event-loop thread.
 absl::StatusOr<Child> Launch(LaunchSpec spec);
