@@ -50,8 +50,11 @@ class Histogram {
   std::atomic<double> sum_{0};
 };
 
-// The plugin's metrics, by name. Names are [a-z_][a-z0-9_]*; the host prefixes them.
-// Asking twice for the same name and labels returns the same object.
+// The plugin's metrics, by name. Names are [a-z_][a-z0-9_]*; the host prefixes them. Other
+// characters are replaced by '_' (upper case is lowered). Asking twice for the same name and
+// labels returns the same object (the first help text and histogram bounds win). A name has
+// one kind: asking for it as another kind logs an error and returns a working object that
+// is not exported. Thread-safe.
 class MetricsRegistry {
  public:
   using Labels = std::map<std::string, std::string>;
@@ -60,7 +63,8 @@ class MetricsRegistry {
   Histogram& GetHistogram(const std::string& name, const std::string& help,
                           std::vector<double> bounds, const Labels& labels = {});
 
-  // Internal: visits every metric (used by the SDK to answer the host).
+  // Internal: visits every metric (used by the SDK to answer the host). Sorted by name,
+  // then labels. The pointers stay valid as long as the registry.
   struct Entry {
     std::string name, help;
     int kind;  // 0 counter, 1 gauge, 2 histogram (matches paddock.v1.MetricFamily.Kind).
@@ -72,11 +76,20 @@ class MetricsRegistry {
   std::vector<Entry> Entries() const;
 
  private:
+  struct Slot {
+    Entry entry;
+    std::unique_ptr<Counter> counter;
+    std::unique_ptr<Gauge> gauge;
+    std::unique_ptr<Histogram> histogram;
+  };
+  // Returns the slot for (name, labels) of `kind`, creating it; a new slot when the name is
+  // taken by another kind (that slot is kept out of Entries()). Requires mu_.
+  Slot& FindLocked(const std::string& name, const std::string& help, int kind,
+                   const Labels& labels);
+
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, Labels>, Entry> entries_;
-  std::vector<std::unique_ptr<Counter>> counters_;
-  std::vector<std::unique_ptr<Gauge>> gauges_;
-  std::vector<std::unique_ptr<Histogram>> histograms_;
+  std::map<std::pair<std::string, Labels>, Slot> entries_;  // Guarded by mu_.
+  std::vector<std::unique_ptr<Slot>> orphans_;              // Guarded by mu_.
 };
 
 }  // namespace paddock

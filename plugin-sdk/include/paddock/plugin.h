@@ -29,8 +29,9 @@
 
 namespace paddock {
 
-// A plugin. The SDK calls these methods from its main thread, in this order:
-// Init, (Configure)*, then Drain and Shutdown. gRPC handlers run on gRPC's threads.
+// A plugin. The SDK calls these methods one at a time (never two at once), in this order:
+// Init, Configure (the bootstrap's snapshot), then Configure for every later snapshot, Drain
+// and Shutdown. gRPC handlers run on gRPC's threads, concurrently with all of them.
 class Plugin {
  public:
   virtual ~Plugin() = default;
@@ -39,10 +40,13 @@ class Plugin {
   // A non-OK status aborts the start (reported to the host, which shows it in status).
   virtual absl::Status Init(Context& ctx) = 0;
 
-  // Offered every config snapshot, the first one before Init returns (ctx.config() holds
-  // it). Return a non-OK status to reject it: the previous snapshot stays in force and the
-  // host reports the error. Runs on the SDK's control thread, concurrently with handlers;
-  // publish derived state with AtomicSnapshot. The default accepts anything.
+  // Offered every config snapshot. The first one (the bootstrap's, which ctx.config()
+  // already holds during Init) comes right after Init succeeds and before the server starts;
+  // rejecting it aborts the start. Later ones come from the host: return a non-OK status to
+  // reject one, the previous snapshot stays in force and the host reports the error.
+  // Versions older than the one in force are refused by the SDK without calling this.
+  // Runs concurrently with handlers; publish derived state with AtomicSnapshot. The
+  // default accepts anything.
   virtual absl::Status Configure(const ConfigSnapshot& snapshot) {
     (void)snapshot;
     return absl::OkStatus();
@@ -58,13 +62,17 @@ class Plugin {
 };
 
 // Runs `plugin` to completion: bootstrap, serve, drain, shutdown. Returns the process exit
-// code. Called by PADDOCK_PLUGIN's main().
+// code: 0 after a clean shutdown (SIGTERM, SIGINT or the host's Shutdown call); 1 if the
+// plugin could not start (Init failed, initial config rejected, cannot listen); 2 for usage
+// errors, a missing or malformed bootstrap on fd 3, or a binary without an embedded
+// manifest. `--manifest` prints the embedded manifest as JSON and returns 0. Called by
+// PADDOCK_PLUGIN's main().
 int RunPlugin(std::unique_ptr<Plugin> plugin, int argc, char** argv);
 
 }  // namespace paddock
 
 // Defines main() for plugin class `Class` (default-constructible).
-#define PADDOCK_PLUGIN(Class)                                          \
-  int main(int argc, char** argv) {                                    \
+#define PADDOCK_PLUGIN(Class)                                           \
+  int main(int argc, char** argv) {                                     \
     return ::paddock::RunPlugin(std::make_unique<Class>(), argc, argv); \
   }
