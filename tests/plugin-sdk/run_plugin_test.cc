@@ -333,7 +333,7 @@ TEST_CASE("bad bootstraps give a clear error and a non-zero exit", "[e2e]") {
   }
 }
 
-TEST_CASE("--manifest prints the embedded manifest", "[e2e]") {
+TEST_CASE("a plugin prints its embedded manifest with --manifest", "[e2e]") {
   auto p = PluginProcess::Spawn(kHello, {"--manifest"}, false);
   REQUIRE(p.ok());
   auto status = (*p)->Wait(absl::Seconds(10));
