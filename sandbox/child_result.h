@@ -8,11 +8,14 @@ namespace paddock::sandbox {
 struct ChildResult {
   const char* step = nullptr;  // Static string naming the failed step; nullptr = success.
   int err = 0;                 // errno of the failure.
+  int detail = -1;             // Step-specific index (e.g. which mount), -1 = none.
 
   bool ok() const { return step == nullptr; }
   static ChildResult Ok() { return {}; }
   // `step` must be a string literal (it outlives everything in the child).
-  static ChildResult Fail(const char* step, int err) { return {step, err}; }
+  static ChildResult Fail(const char* step, int err, int detail = -1) {
+    return {step, err, detail};
+  }
 };
 
 }  // namespace paddock::sandbox

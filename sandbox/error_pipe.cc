@@ -16,6 +16,7 @@ namespace {
 struct Record {
   char step[56];
   int32_t err;
+  int32_t detail;
 };
 static_assert(sizeof(Record) < PIPE_BUF);
 
@@ -29,6 +30,7 @@ void ReportAndExit(int fd, ChildResult result) {
   for (; i + 1 < sizeof(record.step) && name[i] != '\0'; ++i) record.step[i] = name[i];
   record.step[i] = '\0';
   record.err = result.err;
+  record.detail = result.detail;
   const char* p = reinterpret_cast<const char*>(&record);
   size_t left = sizeof(record);
   while (left > 0) {
@@ -57,7 +59,7 @@ absl::StatusOr<std::optional<ChildFailure>> ReadChildFailure(int fd) {
     return absl::InternalError("launch: truncated error report from the child");
   }
   record.step[sizeof(record.step) - 1] = '\0';
-  return ChildFailure{record.step, record.err};
+  return ChildFailure{record.step, record.err, record.detail};
 }
 
 }  // namespace paddock::sandbox

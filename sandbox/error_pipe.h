@@ -21,6 +21,7 @@ inline constexpr int kChildFailureExit = 127;
 struct ChildFailure {
   std::string step;
   int err = 0;
+  int detail = -1;
 };
 
 // Parent side. Reads the child's report from `fd` until EOF. Returns nullopt when the

@@ -10,44 +10,52 @@
 
 namespace paddock::sandbox {
 
-// A bind mount into the plugin's root.
+// A bind mount into the plugin's root. Always nosuid, nodev and noexec.
 struct BindMount {
-  std::string source;     // Host path.
-  std::string target;     // Path inside the plugin's root (absolute, e.g. "/data").
+  std::string source;     // Host path (file or directory; must exist).
+  std::string target;     // Path inside the plugin's root (absolute, clean, e.g. "/run").
   bool writable = false;  // Read-only unless set.
 };
 
 // Resource limits of the instance's cgroup. 0 means "no limit".
 struct CgroupLimits {
-  uint64_t memory_bytes = 0;
-  uint32_t cpu_millis = 0;  // 1000 = one CPU.
+  uint64_t memory_bytes = 0;  // Swap is always 0 when a memory limit is set.
+  uint32_t cpu_millis = 0;    // 1000 = one CPU.
   uint32_t pids = 0;
 };
 
 // The whole confinement. With enabled == false the child only gets the fd hygiene,
-// PR_SET_PDEATHSIG and a clean environment (development mode).
+// signal reset, PR_SET_PDEATHSIG and a clean environment (development mode); every
+// other field is ignored.
 struct Policy {
   bool enabled = true;
-  // Unshare the network namespace (false only for network: host).
+  // Unshare the network namespace (false only for network: host). A new one has only
+  // the loopback interface, which the launcher brings up.
   bool new_network = true;
-  // Host directory that becomes the plugin's "/" (created and emptied by the caller).
+  // Existing, empty host directory. The child mounts a tmpfs on it (in its own mount
+  // namespace: the host keeps seeing an empty directory) and pivots into it.
   std::string root_dir;
-  // Extra bind mounts (the plugin's /run and data dir).
+  // Extra bind mounts: the plugin's /run (where it creates its gRPC socket; the host
+  // connects through the source directory) and its data dir. The loader, the libraries
+  // the image needs, /dev/{null,zero,urandom} and /proc are added by the launcher.
   std::vector<BindMount> binds;
-  // Unprivileged identity.
+  // Unprivileged identity (neither may be 0). Writable binds must be writable by it.
   uid_t uid = 65534;
   gid_t gid = 65534;
-  // Capabilities to keep (numbers from linux/capability.h); everything else is dropped.
+  // Capabilities to keep (numbers from linux/capability.h; caps.h maps names); all
+  // others are dropped from every set including the bounding set.
   std::vector<int> capabilities;
-  // Named seccomp syscall groups added to the base policy.
+  // Optional seccomp syscall groups (seccomp_policy.h) added to the base policy.
   std::vector<std::string> syscall_groups;
-  // Directory of the instance's cgroup per hierarchy the child must join before exec
-  // (already created and limited by the caller), e.g. "/sys/fs/cgroup/memory/paddock/x".
+  // Directory of the instance's cgroup per hierarchy, which the child joins before
+  // anything else (InstanceCgroup::dirs(); created and limited by the caller).
   std::vector<std::string> cgroup_dirs;
-  // RLIMIT_NOFILE, RLIMIT_FSIZE (bytes; 0 = unlimited) for the child.
+  // RLIMIT_NOFILE, RLIMIT_NPROC (tasks of the plugin's uid), RLIMIT_FSIZE (bytes; 0 =
+  // unlimited). RLIMIT_CORE is always 0.
   uint64_t max_open_files = 1024;
+  uint64_t max_processes = 512;
   uint64_t max_file_size = 0;
-  // Hostname inside the new UTS namespace.
+  // Hostname inside the new UTS namespace: [A-Za-z0-9.-]{1,64}.
   std::string hostname = "plugin";
 };
 

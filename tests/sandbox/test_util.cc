@@ -11,6 +11,7 @@
 
 #include "sandbox/image.h"
 #include "sandbox/kernel.h"
+#include "sandbox/seccomp.h"
 
 namespace paddock::sandbox::testing {
 
@@ -85,7 +86,10 @@ Outcome WaitPidfd(int pidfd, int timeout_ms) {
     rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
   } while (rc < 0 && errno == EINTR);
   REQUIRE(rc == 0);
-  return Outcome{info.si_code, info.si_status, {}};
+  Outcome outcome;
+  outcome.code = info.si_code;
+  outcome.status = info.si_status;
+  return outcome;
 }
 
 absl::StatusOr<Outcome> LaunchAndWait(LaunchSpec spec, int timeout_ms) {
@@ -93,10 +97,62 @@ absl::StatusOr<Outcome> LaunchAndWait(LaunchSpec spec, int timeout_ms) {
   spec.fds.push_back(FdMapping{std::move(out.write), 1});
   absl::StatusOr<Child> child = Launch(std::move(spec));
   if (!child.ok()) return child.status();
-  std::string text = ReadAll(out.read.get(), timeout_ms);
+  std::unique_ptr<ViolationMonitor> monitor;
+  if (child->seccomp_listener) {
+    absl::StatusOr<std::unique_ptr<ViolationMonitor>> m =
+        ViolationMonitor::Create(std::move(child->seccomp_listener));
+    REQUIRE(m.ok());
+    monitor = *std::move(m);
+  }
+  // Read the output to EOF while answering seccomp notifications.
+  std::string text;
+  std::vector<std::string> violations;
+  bool eof = false;
+  while (!eof) {
+    struct pollfd pfds[2] = {{out.read.get(), POLLIN, 0}, {monitor ? monitor->fd() : -1, POLLIN, 0}};
+    int ready = ::poll(pfds, 2, timeout_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      FAIL_CHECK("no EOF on the child's output within " << timeout_ms << " ms");
+      break;
+    }
+    REQUIRE(ready > 0);
+    if (pfds[1].revents & POLLIN) {
+      absl::StatusOr<Violation> v = monitor->HandleOne();
+      if (v.ok()) violations.push_back(v->syscall);
+    }
+    if (pfds[0].revents & (POLLIN | POLLHUP)) {
+      char buf[4096];
+      ssize_t n = ::read(out.read.get(), buf, sizeof(buf));
+      if (n > 0) text.append(buf, static_cast<size_t>(n));
+      if (n == 0) eof = true;
+    }
+  }
   Outcome outcome = WaitPidfd(child->pidfd.get(), timeout_ms);
   outcome.out = std::move(text);
+  outcome.violations = std::move(violations);
   return outcome;
+}
+
+bool RequireRoot() {
+  if (::geteuid() == 0) return true;
+  WARN("skipped: needs root (namespaces, mounts, cgroups)");
+  return false;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/paddock-sandbox-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() { ::rmdir(path_.c_str()); }
+
+ConfinedProbe::ConfinedProbe(std::vector<std::string> args) : spec(ProbeSpec(std::move(args))) {
+  spec.policy.enabled = true;
+  spec.policy.root_dir = root.path();
+  spec.policy.uid = 60123;
+  spec.policy.gid = 60123;
 }
 
 }  // namespace paddock::sandbox::testing

@@ -35,6 +35,7 @@ struct Outcome {
   int code = 0;    // CLD_EXITED, CLD_KILLED, CLD_DUMPED.
   int status = 0;  // Exit status or signal number.
   std::string out;
+  std::vector<std::string> violations;  // Syscall names the seccomp listener reported.
   bool Exited(int want) const { return code == CLD_EXITED && status == want; }
   bool Killed(int sig) const { return (code == CLD_KILLED || code == CLD_DUMPED) && status == sig; }
 };
@@ -42,8 +43,30 @@ struct Outcome {
 // Waits (up to `timeout_ms`, then SIGKILLs) for the child behind `pidfd` and reaps it.
 Outcome WaitPidfd(int pidfd, int timeout_ms = 20000);
 
-// Adds a pipe at fd 1 to `spec`, launches it, reads the output to EOF and reaps the child.
-// Returns the launch error, if any.
+// Adds a pipe at fd 1 to `spec`, launches it, reads the output to EOF (answering seccomp
+// notifications meanwhile, as the host does) and reaps the child. Returns the launch
+// error, if any.
 absl::StatusOr<Outcome> LaunchAndWait(LaunchSpec spec, int timeout_ms = 20000);
+
+// True when running as root; otherwise prints why the calling test is skipped.
+bool RequireRoot();
+
+// A temporary directory removed (it must be empty again) at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// ProbeSpec confined: root in a fresh temp dir, uid/gid 60123, nothing granted.
+struct ConfinedProbe {
+  TempDir root;
+  LaunchSpec spec;
+  explicit ConfinedProbe(std::vector<std::string> args);
+};
 
 }  // namespace paddock::sandbox::testing
