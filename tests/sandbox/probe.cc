@@ -301,6 +301,15 @@ int main(int argc, char** argv) {
            geteuid(), getegid(), ng, getpid(), getppid());
     return 0;
   }
+  if (cmd == "ns") {
+    for (const char* ns : {"mnt", "pid", "ipc", "uts", "net", "cgroup", "user"}) {
+      char target[128] = {};
+      std::string link = std::string("/proc/self/ns/") + ns;
+      ssize_t len = readlink(link.c_str(), target, sizeof(target) - 1);
+      printf("%s\n", len > 0 ? target : "?");
+    }
+    return 0;
+  }
   if (cmd == "hostname") {
     utsname u{};
     uname(&u);

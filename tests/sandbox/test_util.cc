@@ -108,8 +108,9 @@ absl::StatusOr<Outcome> LaunchAndWait(LaunchSpec spec, int timeout_ms) {
   std::string text;
   std::vector<std::string> violations;
   bool eof = false;
+  int listener = monitor ? monitor->fd() : -1;
   while (!eof) {
-    struct pollfd pfds[2] = {{out.read.get(), POLLIN, 0}, {monitor ? monitor->fd() : -1, POLLIN, 0}};
+    struct pollfd pfds[2] = {{out.read.get(), POLLIN, 0}, {listener, POLLIN, 0}};
     int ready = ::poll(pfds, 2, timeout_ms);
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) {
@@ -120,6 +121,8 @@ absl::StatusOr<Outcome> LaunchAndWait(LaunchSpec spec, int timeout_ms) {
     if (pfds[1].revents & POLLIN) {
       absl::StatusOr<Violation> v = monitor->HandleOne();
       if (v.ok()) violations.push_back(v->syscall);
+    } else if (pfds[1].revents & (POLLHUP | POLLERR)) {
+      listener = -1;  // Every task using the filter is gone.
     }
     if (pfds[0].revents & (POLLIN | POLLHUP)) {
       char buf[4096];
