@@ -1,6 +1,7 @@
 // In-flight call counting (see inflight.h).
 #include "plugin-sdk/inflight.h"
 
+#include <atomic>
 #include <string_view>
 
 namespace paddock::sdk {
@@ -10,16 +11,28 @@ namespace {
 constexpr std::string_view kUncountedPrefixes[] = {"/paddock.v1.PluginLifecycle/",
                                                    "/grpc.health.v1.Health/"};
 
+// Holds one count from the call's creation until its status is about to be sent (the
+// client cannot have its answer before then), or until the call object dies if no status is
+// ever sent (e.g. the call was cancelled).
 class CountingInterceptor final : public grpc::experimental::Interceptor {
  public:
   explicit CountingInterceptor(InflightTracker* tracker) : tracker_(tracker) { tracker_->Begin(); }
-  ~CountingInterceptor() override { tracker_->End(); }
+  ~CountingInterceptor() override { Release(); }
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      Release();
+    }
     methods->Proceed();
   }
 
  private:
+  void Release() {
+    if (counted_.exchange(false)) tracker_->End();
+  }
+
   InflightTracker* const tracker_;
+  std::atomic<bool> counted_{true};
 };
 
 class CountingFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {

@@ -20,9 +20,9 @@ class InflightTracker {
   // Waits until no call is in flight or `deadline` passes; returns the count then.
   uint64_t WaitIdle(absl::Time deadline) const;
 
-  // An interceptor factory for grpc::ServerBuilder that holds one count for the whole life
-  // of every user call (from the call's creation until its call object is destroyed, after
-  // the status was sent). `this` must outlive the server.
+  // An interceptor factory for grpc::ServerBuilder that holds one count per user call, from
+  // the call's arrival until just before its status is sent (or until the call object is
+  // destroyed, for a call that never sends one). `this` must outlive the server.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory();
 
  private:
