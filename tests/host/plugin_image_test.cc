@@ -173,3 +173,21 @@ TEST_CASE("an unreadable file is reported as permission denied", "[plugin_image]
 
 }  // namespace
 }  // namespace paddock::host
+
+namespace paddock::host {
+namespace {
+
+TEST_CASE("the SDK-built hello plugin loads and validates", "[plugin_image]") {
+  const std::string path = std::string(PADDOCK_BUILD_DIR) + "/lib/paddock/plugins/hello";
+  if (access(path.c_str(), F_OK) != 0) {
+    WARN("hello plugin not built (ninja hello): skipping");
+    return;
+  }
+  auto image = PluginImage::Load(path);
+  REQUIRE(image.ok());
+  CHECK((*image)->manifest().name() == "hello");
+  REQUIRE((*image)->manifest().services_size() >= 1);
+}
+
+}  // namespace
+}  // namespace paddock::host
