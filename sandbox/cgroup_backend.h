@@ -1,0 +1,45 @@
+// Internal to cgroup.cc: the per-version file formats. cgroup_v2.cc knows the unified
+// hierarchy's files, cgroup_v1.cc the legacy ones; both speak through CgroupFs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/cgroup_fs.h"
+#include "sandbox/policy.h"
+
+namespace paddock::sandbox::cgroup_backend {
+
+// CPU quota period, in microseconds (both versions).
+inline constexpr uint64_t kCpuPeriodUs = 100000;
+
+// Shared parsing. "key value" lines -> value of `key`; NotFound when absent.
+absl::StatusOr<uint64_t> ReadKeyed(CgroupFs& fs, const std::string& file, std::string_view key);
+absl::StatusOr<uint64_t> ReadNumber(CgroupFs& fs, const std::string& file);
+absl::StatusOr<std::vector<pid_t>> ReadProcs(CgroupFs& fs, const std::string& dir);
+
+// v2: controllers listed in <dir>/cgroup.controllers.
+absl::StatusOr<std::vector<std::string>> V2Available(CgroupFs& fs, const std::string& dir);
+// v2: makes `controllers` available to the children of `dir` (cgroup.subtree_control).
+absl::Status V2EnableForChildren(CgroupFs& fs, const std::string& dir,
+                                 const std::vector<std::string>& controllers);
+absl::Status V2ApplyLimits(CgroupFs& fs, const std::string& dir, const std::string& controller,
+                           const CgroupLimits& limits);
+absl::Status V2AddUsage(CgroupFs& fs, const std::string& dir, const std::string& controller,
+                        InstanceCgroup::Usage* usage);
+// v2: cgroup.kill (Linux 5.14); false when the file is missing (caller falls back).
+absl::StatusOr<bool> V2Kill(CgroupFs& fs, const std::string& dir);
+
+// v1.
+absl::Status V1ApplyLimits(CgroupFs& fs, const std::string& dir, const std::string& controller,
+                           const CgroupLimits& limits);
+absl::Status V1AddUsage(CgroupFs& fs, const std::string& dir, const std::string& controller,
+                        InstanceCgroup::Usage* usage);
+// v1 freezer: freezes (waiting until FROZEN, bounded) or thaws the group.
+absl::Status V1Freeze(CgroupFs& fs, const std::string& dir, bool frozen);
+
+}  // namespace paddock::sandbox::cgroup_backend
