@@ -147,15 +147,19 @@ TEST_CASE("the section in a built plugin survives strip", "[manifest-gen]") {
   }
   testing::TempDir dir;
   const std::string hello = PADDOCK_BUILD_DIR "/lib/paddock/plugins/hello";
-  const std::string stripped = dir.path() + "/hello";
-  const std::string before = dir.path() + "/before.bin", after = dir.path() + "/after.bin";
-  REQUIRE(std::system(
-              ("objcopy --dump-section .paddock_manifest=" + before + " " + hello).c_str()) == 0);
-  REQUIRE(std::system(("strip -o " + stripped + " " + hello).c_str()) == 0);
-  REQUIRE(std::system(
-              ("objcopy --dump-section .paddock_manifest=" + after + " " + stripped).c_str()) == 0);
-  const std::string section = ReadAll(before);
-  CHECK(section == ReadAll(after));
+  const std::string d = dir.path();
+  // Every objcopy gets an explicit output file: without one it rewrites its input in place
+  // (which would race with the end-to-end tests running the same binary).
+  auto dump = [&](const std::string& binary, const std::string& out) {
+    return std::system(("objcopy --dump-section .paddock_manifest=" + out + " " + binary + " " + d +
+                        "/objcopy.out")
+                           .c_str());
+  };
+  REQUIRE(dump(hello, d + "/before.bin") == 0);
+  REQUIRE(std::system(("strip -o " + d + "/hello " + hello).c_str()) == 0);
+  REQUIRE(dump(d + "/hello", d + "/after.bin") == 0);
+  const std::string section = ReadAll(d + "/before.bin");
+  CHECK(section == ReadAll(d + "/after.bin"));
   auto m = DecodeManifestSection(section);
   REQUIRE(m.ok());
   CHECK(m->name() == "hello");
