@@ -9,20 +9,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "paddock/errno_status.h"
+#include "sandbox/kernel.h"
 
 namespace paddock::sandbox {
-namespace {
-
-// Linux 6.3 memfd flag: the memfd is executable even under vm.memfd_noexec=1 (older
-// kernels reject unknown flags with EINVAL; then the memfd is executable by default).
-constexpr unsigned kMfdExec = 0x0010U;
-
-}  // namespace
-
 absl::StatusOr<UniqueFd> SealedImageFromBytes(std::string_view name, std::string_view bytes) {
   std::string memfd_name(name.substr(0, 200));
   unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
-  int fd = ::memfd_create(memfd_name.c_str(), flags | kMfdExec);
+  int fd = ::memfd_create(memfd_name.c_str(), flags | kernel::kMfdExec);
+  // Before 6.3 the flag is unknown (EINVAL) and every memfd is executable anyway.
   if (fd < 0 && errno == EINVAL) fd = ::memfd_create(memfd_name.c_str(), flags);
   if (fd < 0) return ErrnoStatus(errno, "image: memfd_create");
   UniqueFd memfd(fd);

@@ -20,8 +20,9 @@ namespace paddock::sandbox::kernel {
 // Same value as O_EXCL, as in include/uapi/linux/pidfd.h.
 inline constexpr unsigned kPidfdThread = 0x80;  // O_EXCL
 
-// The x32 ABI bit of syscall numbers (arch/x86/include/uapi/asm/unistd.h).
-inline constexpr uint64_t kX32SyscallBit = 0x40000000;
+// memfd_create(2) flag (Linux 6.3, include/uapi/linux/memfd.h): the memfd stays
+// executable even under vm.memfd_noexec=1. Older kernels reject it with EINVAL.
+inline constexpr unsigned kMfdExec = 0x0010U;
 
 // clone3(2). Returns the child's pid in the parent, 0 in the child, -1 with errno.
 inline long Clone3(struct clone_args* args) { return ::syscall(SYS_clone3, args, sizeof(*args)); }
