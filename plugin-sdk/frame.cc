@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -115,7 +116,10 @@ absl::Status WriteFrame(int fd, const google::protobuf::MessageLite& msg) {
     return absl::InvalidArgumentError(
         absl::StrCat("could not serialize ", msg.GetTypeName(), " (missing required fields?)"));
   }
-  return WriteFull(fd, buf);
+  absl::Status st = WriteFull(fd, buf);
+  // Frames carry private keys (the bootstrap); leave no copy in freed heap memory.
+  explicit_bzero(buf.data(), buf.size());
+  return st;
 }
 
 absl::Status ReadFrame(int fd, google::protobuf::MessageLite* msg, absl::Duration timeout) {
@@ -141,8 +145,12 @@ absl::Status ReadFrame(int fd, google::protobuf::MessageLite* msg, absl::Duratio
                                                    " bytes (not a Paddock frame?)"));
   }
   std::string payload(size, '\0');
-  if (absl::Status st = ReadFull(fd, payload.data(), size, deadline, &total); !st.ok()) return st;
-  if (!msg->ParseFromString(payload)) {
+  absl::Status st = ReadFull(fd, payload.data(), size, deadline, &total);
+  const bool parsed = st.ok() && msg->ParseFromString(payload);
+  // Frames carry private keys (the bootstrap); leave no copy in freed heap memory.
+  explicit_bzero(payload.data(), payload.size());
+  if (!st.ok()) return st;
+  if (!parsed) {
     return absl::InvalidArgumentError(
         absl::StrCat("fd ", fd, ": frame of ", size, " bytes is not a valid ", msg->GetTypeName()));
   }

@@ -57,16 +57,12 @@ int Usage(const char* prog, int code) {
   return code;
 }
 
-int PrintManifest(const absl::StatusOr<v1::PluginManifest>& manifest, const char* prog) {
-  if (!manifest.ok()) {
-    fprintf(stderr, "%s: %s\n", prog, std::string(manifest.status().message()).c_str());
-    return kExitUsage;
-  }
+int PrintManifest(const v1::PluginManifest& manifest, const char* prog) {
   google::protobuf::util::JsonPrintOptions opts;
   opts.add_whitespace = true;
   opts.preserve_proto_field_names = true;
   std::string json;
-  if (!google::protobuf::util::MessageToJsonString(*manifest, &json, opts).ok()) {
+  if (!google::protobuf::util::MessageToJsonString(manifest, &json, opts).ok()) {
     fprintf(stderr, "%s: cannot print the manifest as JSON\n", prog);
     return kExitUsage;
   }
@@ -99,8 +95,11 @@ int RunPlugin(std::unique_ptr<Plugin> plugin, int argc, char** argv) {
     }
   }
   const absl::StatusOr<v1::PluginManifest> manifest = sdk::EmbeddedManifest();
-  if (print_manifest) return PrintManifest(manifest, prog);
-  if (!manifest.ok()) return PrintManifest(manifest, prog);
+  if (!manifest.ok()) {
+    fprintf(stderr, "%s: %s\n", prog, std::string(manifest.status().message()).c_str());
+    return kExitUsage;
+  }
+  if (print_manifest) return PrintManifest(*manifest, prog);
   if (absl::Status st = sdk::CheckBootstrapSocket(sdk::kBootstrapFd); !st.ok()) {
     fprintf(stderr, "%s: %s\n", prog, std::string(st.message()).c_str());
     return kExitUsage;
