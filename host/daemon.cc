@@ -1,0 +1,160 @@
+#include "host/daemon.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/server_builder.h"
+#include "host/certs.h"
+#include "host/config.h"
+#include "host/control_service.h"
+#include "host/control_socket.h"
+#include "host/event_loop.h"
+#include "host/host_log.h"
+#include "host/router.h"
+#include "host/supervisor.h"
+#include "host/worker_pool.h"
+
+namespace paddock::host {
+namespace {
+
+constexpr int kWorkerThreads = 4;
+constexpr absl::Duration kCaLifetime = absl::Hours(24 * 30);
+
+std::string ExeDir() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return ".";
+  std::string exe(buf, static_cast<size_t>(n));
+  return exe.substr(0, exe.rfind('/'));
+}
+
+absl::StatusOr<LoadedConfig> LoadConfig(const DaemonOptions& o) {
+  auto loaded =
+      o.config_path.empty() ? LoadEmbeddedDefaultConfig() : LoadHostConfigFile(o.config_path);
+  if (!loaded.ok()) return loaded.status();
+  auto& c = loaded->config;
+  if (!o.plugin_dirs.empty()) {
+    c.clear_plugin_dirs();
+    for (const auto& d : o.plugin_dirs) c.add_plugin_dirs(d);
+  }
+  if (!o.control_socket.empty()) c.set_control_socket(o.control_socket);
+  if (!o.runtime_dir.empty()) c.set_runtime_dir(o.runtime_dir);
+  if (!o.data_dir.empty()) c.set_data_dir(o.data_dir);
+  if (!o.log_level.empty()) c.set_log_level(o.log_level);
+  if (o.unconfined) c.mutable_sandbox()->set_unconfined(true);
+  ExpandOrigin(&c, ExeDir());
+  return loaded;
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& options) {
+  auto config = LoadConfig(options);
+  if (!config.ok()) {
+    HostLog(LogLevel::kError, absl::StrCat("config: ", config.status().message()));
+    return 2;
+  }
+  SetHostLogLevel(ParseLogLevel(config->config.log_level()));
+  HostLog(LogLevel::kInfo, absl::StrCat("paddockd starting; config from ", config->source));
+  if (config->config.sandbox().unconfined()) {
+    HostLog(LogLevel::kWarn, "sandbox.unconfined is set: plugins run WITHOUT confinement");
+  }
+
+  // Signals are handled on the loop through a signalfd; block them before any thread exists
+  // so every thread inherits the mask.
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int s : {SIGINT, SIGTERM, SIGUSR2, SIGHUP}) sigaddset(&mask, s);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  UniqueFd sigfd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd) {
+    HostLog(LogLevel::kError, absl::StrCat("signalfd: ", strerror(errno)));
+    return 1;
+  }
+
+  auto ca = CertificateAuthority::Create("paddockd ephemeral CA", kCaLifetime);
+  if (!ca.ok()) {
+    HostLog(LogLevel::kError, absl::StrCat("CA: ", ca.status().message()));
+    return 1;
+  }
+  auto host_cert = (*ca)->Issue(kHostIdentity, kCaLifetime);
+  if (!host_cert.ok()) {
+    HostLog(LogLevel::kError, absl::StrCat("host certificate: ", host_cert.status().message()));
+    return 1;
+  }
+  auto loop = EventLoop::Create();
+  if (!loop.ok()) {
+    HostLog(LogLevel::kError, std::string(loop.status().message()));
+    return 1;
+  }
+
+  auto control = ControlSocket::Open(config->config.control_socket(), 0600);
+  if (!control.ok()) {
+    HostLog(LogLevel::kError, absl::StrCat("control socket: ", control.status().message()));
+    return 1;
+  }
+
+  Router router;
+  WorkerPool workers(kWorkerThreads);
+  SupervisorDeps deps;
+  deps.loop = loop->get();
+  deps.workers = &workers;
+  deps.router = &router;
+  deps.ca = ca->get();
+  deps.host_creds = {(*ca)->certificate_pem(), host_cert->private_key_pem,
+                     host_cert->certificate_pem};
+  Supervisor supervisor(deps, *config);
+  ControlService service(&supervisor, &router);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) {
+    HostLog(LogLevel::kError, "cannot start the control gRPC server");
+    return 1;
+  }
+  (*control)->Serve(server.get());
+
+  EventLoop& l = **loop;
+  bool stopping = false;
+  auto watch = l.Watch(sigfd.get(), EPOLLIN, [&](uint32_t) {
+    signalfd_siginfo si;
+    while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si)) {
+      int sig = static_cast<int>(si.ssi_signo);
+      if (sig == SIGINT || sig == SIGTERM) {
+        if (stopping) {
+          HostLog(LogLevel::kWarn, "second stop signal: exiting now (plugins get SIGKILL)");
+          l.Quit();
+          continue;
+        }
+        stopping = true;
+        supervisor.Shutdown([&l] { l.Quit(); });
+      } else {
+        HostLog(LogLevel::kInfo, absl::StrCat("ignoring signal ", sig));
+      }
+    }
+  });
+  if (!watch.ok()) {
+    HostLog(LogLevel::kError, std::string(watch.message()));
+    return 1;
+  }
+
+  l.Post([&] { supervisor.Start(); });
+  HostLog(LogLevel::kInfo,
+          absl::StrCat("control socket: ", (*control)->path(), " (try: paddockctl list)"));
+  l.Run();
+
+  (*control)->Stop();
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  HostLog(LogLevel::kInfo, "paddockd stopped");
+  // Anything still alive (second signal) dies with us through PR_SET_PDEATHSIG.
+  return 0;
+}
+
+}  // namespace paddock::host

@@ -1,0 +1,114 @@
+#include "host/method_catalog.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace paddock::host {
+
+namespace pb = google::protobuf;
+
+absl::StatusOr<std::shared_ptr<const MethodCatalog>> MethodCatalog::Create(
+    const paddock::v1::PluginManifest& manifest) {
+  std::shared_ptr<MethodCatalog> c(new MethodCatalog());
+  for (const auto& file : manifest.descriptors().file()) {
+    if (!c->db_.Add(file)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("manifest descriptors: cannot add file ", file.name()));
+    }
+  }
+  c->pool_ = std::make_unique<pb::DescriptorPool>(&c->db_);
+  c->factory_ = std::make_unique<pb::DynamicMessageFactory>(c->pool_.get());
+  for (const auto& svc : manifest.services()) {
+    const pb::ServiceDescriptor* d = c->pool_->FindServiceByName(svc.name());
+    if (d == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("manifest: service ", svc.name(), " is not in the descriptors"));
+    }
+    c->services_.push_back(d);
+  }
+  return std::shared_ptr<const MethodCatalog>(std::move(c));
+}
+
+std::string MethodCatalog::FullPath(const pb::MethodDescriptor* m) {
+  return absl::StrCat("/", m->service()->full_name(), "/", m->name());
+}
+
+std::vector<std::string> MethodCatalog::MethodNames() const {
+  std::vector<std::string> out;
+  for (const auto* s : services_) {
+    for (int i = 0; i < s->method_count(); ++i) {
+      out.push_back(absl::StrCat(s->full_name(), "/", s->method(i)->name()));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<const pb::MethodDescriptor*> MethodCatalog::Resolve(std::string_view spec) const {
+  std::string_view s = absl::StripPrefix(spec, "/");
+  const pb::MethodDescriptor* found = nullptr;
+  size_t slash = s.find('/');
+  if (slash != std::string_view::npos) {
+    std::string_view svc = s.substr(0, slash), method = s.substr(slash + 1);
+    for (const auto* d : services_) {
+      if (d->full_name() == svc) found = d->FindMethodByName(std::string(method));
+    }
+  } else {
+    for (const auto* d : services_) {
+      const pb::MethodDescriptor* m = d->FindMethodByName(std::string(s));
+      if (m == nullptr) continue;
+      if (found != nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("method ", s, " is ambiguous: name it as Service/Method, one of: ",
+                         FullPath(found).substr(1), ", ", FullPath(m).substr(1)));
+      }
+      found = m;
+    }
+  }
+  if (found == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no method \"", spec, "\"; methods: ", absl::StrJoin(MethodNames(), ", ")));
+  }
+  if (found->client_streaming() || found->server_streaming()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("method ", FullPath(found), " is streaming; call supports unary methods"));
+  }
+  return found;
+}
+
+absl::StatusOr<std::string> MethodCatalog::JsonToRequest(const pb::MethodDescriptor* m,
+                                                         std::string_view json) const {
+  std::unique_ptr<pb::Message> msg(factory_->GetPrototype(m->input_type())->New());
+  if (!json.empty()) {
+    pb::util::JsonParseOptions opts;
+    opts.ignore_unknown_fields = false;
+    auto st =
+        pb::util::JsonStringToMessage(pb::StringPiece(json.data(), json.size()), msg.get(), opts);
+    if (!st.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "request JSON for ", m->input_type()->full_name(), ": ", st.message().as_string()));
+    }
+  }
+  std::string out;
+  if (!msg->SerializeToString(&out)) return absl::InternalError("cannot serialize request");
+  return out;
+}
+
+absl::StatusOr<std::string> MethodCatalog::ResponseToJson(const pb::MethodDescriptor* m,
+                                                          std::string_view bytes) const {
+  std::unique_ptr<pb::Message> msg(factory_->GetPrototype(m->output_type())->New());
+  if (!msg->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("plugin answered bytes that are not a valid ", m->output_type()->full_name()));
+  }
+  pb::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = false;
+  opts.always_print_primitive_fields = true;
+  std::string out;
+  auto st = pb::util::MessageToJsonString(*msg, &out, opts);
+  if (!st.ok()) return absl::InternalError(st.message().as_string());
+  return out;
+}
+
+}  // namespace paddock::host

@@ -1,0 +1,58 @@
+#include "host/process.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "paddock/errno_status.h"
+
+namespace paddock::host {
+
+absl::Status SignalPidfd(int pidfd, int sig) {
+  if (pidfd_send_signal(pidfd, sig, nullptr, 0) != 0 && errno != ESRCH) {
+    return ErrnoStatus(errno, "pidfd_send_signal");
+  }
+  return absl::OkStatus();
+}
+
+std::string DescribeExit(int si_code, int si_status) {
+  switch (si_code) {
+    case CLD_EXITED:
+      return absl::StrCat("exited with status ", si_status);
+    case CLD_KILLED:
+    case CLD_DUMPED: {
+      const char* abbrev = sigabbrev_np(si_status);
+      std::string name = abbrev ? absl::StrCat("SIG", abbrev) : absl::StrCat("signal ", si_status);
+      std::string out = absl::StrCat("killed by ", name);
+      if (si_status == SIGSYS) out += " (seccomp policy violation)";
+      if (si_code == CLD_DUMPED) out += " (core dumped)";
+      return out;
+    }
+    default:
+      return absl::StrCat("ended (code ", si_code, ", status ", si_status, ")");
+  }
+}
+
+absl::StatusOr<std::string> TryReap(int pidfd) {
+  siginfo_t info{};
+  if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG) !=
+      0) {
+    return ErrnoStatus(errno, "waitid");
+  }
+  if (info.si_pid == 0) return absl::NotFoundError("still running");
+  return DescribeExit(info.si_code, info.si_status);
+}
+
+void KillAndReap(int pidfd) {
+  (void)SignalPidfd(pidfd, SIGKILL);
+  siginfo_t info{};
+  while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) != 0 &&
+         errno == EINTR) {
+  }
+}
+
+}  // namespace paddock::host

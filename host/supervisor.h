@@ -1,0 +1,111 @@
+// The supervisor owns every plugin: it discovers them, starts instances, watches their
+// exits, output and health, restarts them with backoff, parks crash loops, stops them, and
+// keeps the router pointing at the generation that serves. All of its state lives on the
+// event-loop thread; the thread-safe entry points below post work to the loop and wait.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "host/certs.h"
+#include "host/config.h"
+#include "host/event_loop.h"
+#include "host/grant.h"
+#include "host/instance.h"
+#include "host/log_ring.h"
+#include "host/method_catalog.h"
+#include "host/plugin_client.h"
+#include "host/plugin_image.h"
+#include "host/restart_policy.h"
+#include "host/router.h"
+#include "host/spawner.h"
+#include "host/worker_pool.h"
+#include "paddock/v1/control.pb.h"
+
+namespace paddock::host {
+
+struct SupervisorDeps {
+  EventLoop* loop = nullptr;
+  WorkerPool* workers = nullptr;
+  Router* router = nullptr;
+  const CertificateAuthority* ca = nullptr;
+  HostCredentials host_creds;
+};
+
+class Supervisor {
+ public:
+  Supervisor(SupervisorDeps deps, LoadedConfig config);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // --- Loop thread only ---
+  // Scans the plugin directories and starts every enabled, valid, granted plugin.
+  void Start();
+  // Stops every plugin (graceful, then SIGKILL after the grace period) and calls `done`
+  // on the loop thread once no instance is left.
+  void Shutdown(std::function<void()> done);
+
+  // --- Thread-safe: post to the loop and wait for the answer ---
+  paddock::v1::ListResponse List();
+  absl::StatusOr<paddock::v1::PluginInfo> Status(const std::string& name);
+  // Starts a stopped/failed plugin; answers once it serves or gave up.
+  absl::StatusOr<paddock::v1::PluginInfo> StartPlugin(const std::string& name);
+  // Stops a plugin; answers once its instances are gone.
+  absl::StatusOr<paddock::v1::PluginInfo> StopPlugin(const std::string& name);
+  // Stops, clears the failure history, starts; answers once it serves or gave up.
+  absl::StatusOr<paddock::v1::PluginInfo> RestartPlugin(const std::string& name);
+  // The plugin's log ring (shared; lives as long as any holder).
+  absl::StatusOr<std::shared_ptr<LogRing>> Logs(const std::string& name);
+  paddock::v1::ConfigInfo GetConfig();
+
+ private:
+  struct Slot;
+  using Waiter = std::function<bool(Slot&)>;  // Returns true when done (then removed).
+
+  // Runs `fn` on the loop and returns its result. Must not be called on the loop thread.
+  template <typename T>
+  T OnLoop(std::function<T()> fn);
+  // Posts `fn`, which must eventually call its reply with the answer; waits for it.
+  absl::StatusOr<paddock::v1::PluginInfo> OnLoopAsync(
+      std::function<void(std::function<void(absl::StatusOr<paddock::v1::PluginInfo>)>)> fn);
+
+  Slot* FindSlot(const std::string& name);
+  void AddDiscovered();
+  absl::Status PrepareSlot(Slot& slot);
+  void StartInstance(Slot& slot);
+  void WatchInstance(Slot& slot, Instance& inst);
+  void OnBootstrapReadable(Slot& slot, Instance& inst);
+  void ProbeUntilHealthy(Slot& slot, Instance& inst);
+  void OnServing(Slot& slot, Instance& inst);
+  void ScheduleHealth(Slot& slot, Instance& inst);
+  void OnOutput(Slot& slot, Instance& inst, bool is_err, uint32_t events);
+  void OnExit(Slot& slot, Instance& inst);
+  void FailInstance(Slot& slot, Instance& inst, const std::string& why);
+  void StopInstance(Slot& slot, Instance& inst);
+  void RetireActive(Slot& slot);
+  void StopSlot(Slot& slot);
+  void ScheduleRestart(Slot& slot);
+  void NotifyWaiters(Slot& slot);
+  paddock::v1::PluginInfo Info(const Slot& slot, bool detailed) const;
+  paddock::v1::ConfigSnapshot SnapshotFor(const std::string& name) const;
+  Instance* FindInstance(Slot& slot, const Instance* inst);
+  void CheckShutdownDone();
+
+  SupervisorDeps deps_;
+  LoadedConfig config_;
+  uint64_t config_version_ = 1;
+  std::map<std::string, std::unique_ptr<Slot>> slots_;      // Valid plugins by name.
+  std::map<std::string, paddock::v1::PluginInfo> invalid_;  // Invalid files by path.
+  absl::BitGen rng_;
+  bool shutting_down_ = false;
+  std::function<void()> shutdown_done_;
+};
+
+}  // namespace paddock::host

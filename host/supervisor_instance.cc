@@ -1,0 +1,341 @@
+// The life of one instance on the loop thread: spawn, bootstrap reply, first health check,
+// periodic probes, output capture, exit, restart with backoff, stop.
+#include <signal.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "host/host_log.h"
+#include "host/log_capture.h"
+#include "host/process.h"
+#include "host/supervisor.h"
+#include "host/supervisor_slot.h"
+#include "plugin-sdk/frame.h"
+
+namespace paddock::host {
+namespace {
+
+constexpr absl::Duration kFirstProbeRetry = absl::Milliseconds(5);
+constexpr size_t kMaxReadPerEvent = 256 << 10;
+
+std::string Label(const Instance& inst) { return absl::StrCat(inst.plugin, " g", inst.generation); }
+
+}  // namespace
+
+Instance* Supervisor::FindInstance(Slot& slot, const Instance* inst) {
+  if (slot.active.get() == inst) return slot.active.get();
+  for (auto& r : slot.retiring) {
+    if (r.get() == inst) return r.get();
+  }
+  return nullptr;
+}
+
+void Supervisor::StartInstance(Slot& slot) {
+  if (shutting_down_ || slot.active) return;
+  slot.backoff_timer = 0;
+  SpawnRequest req;
+  req.image = slot.image;
+  req.generation = ++slot.last_generation;
+  req.sandbox = &*slot.sandbox;
+  req.config = SnapshotFor(slot.name);
+  req.sockets = slot.sockets;
+  req.runtime_root = config_.config.runtime_dir();
+  req.data_root = config_.config.data_dir();
+  req.unconfined = config_.config.sandbox().unconfined();
+  req.log_level = config_.config.log_level();
+  auto spawned = SpawnInstance(req, *deps_.ca, deps_.host_creds);
+  if (!spawned.ok()) {
+    slot.error = absl::StrCat("spawn failed: ", spawned.status().message());
+    slot.last_exit = slot.error;
+    HostLog(LogLevel::kError, absl::StrCat(slot.name, ": ", slot.error));
+    ScheduleRestart(slot);
+    NotifyWaiters(slot);
+    return;
+  }
+  slot.active = std::move(*spawned);
+  Instance& inst = *slot.active;
+  slot.config_version_in_force = req.config.version();
+  WatchInstance(slot, inst);
+  absl::Duration deadline = absl::Milliseconds(config_.config.health().start_timeout_ms());
+  inst.start_timer = deps_.loop->RunAfter(deadline, [this, &slot, &inst, deadline] {
+    inst.start_timer = 0;
+    FailInstance(slot, inst,
+                 absl::StrCat("did not become healthy within ", absl::FormatDuration(deadline)));
+  });
+  HostLog(LogLevel::kDebug, absl::StrCat(Label(inst), " spawned, pid ", inst.pid));
+}
+
+void Supervisor::WatchInstance(Slot& slot, Instance& inst) {
+  auto& loop = *deps_.loop;
+  auto check = [&](absl::Status st) {
+    if (!st.ok()) HostLog(LogLevel::kError, absl::StrCat("epoll: ", st.message()));
+  };
+  check(loop.Watch(inst.pidfd.get(), EPOLLIN,
+                   [this, &slot, &inst](uint32_t) { OnExit(slot, inst); }));
+  check(loop.Watch(inst.out.get(), EPOLLIN,
+                   [this, &slot, &inst](uint32_t ev) { OnOutput(slot, inst, false, ev); }));
+  check(loop.Watch(inst.err.get(), EPOLLIN,
+                   [this, &slot, &inst](uint32_t ev) { OnOutput(slot, inst, true, ev); }));
+  check(loop.Watch(inst.bootstrap.get(), EPOLLIN,
+                   [this, &slot, &inst](uint32_t) { OnBootstrapReadable(slot, inst); }));
+}
+
+void Supervisor::OnBootstrapReadable(Slot& slot, Instance& inst) {
+  deps_.loop->Unwatch(inst.bootstrap.get());
+  paddock::v1::BootstrapReply reply;
+  absl::Status st = ReadFrame(inst.bootstrap.get(), &reply, absl::Milliseconds(200));
+  if (!st.ok()) {
+    FailInstance(slot, inst, absl::StrCat("no bootstrap reply: ", st.message()));
+    return;
+  }
+  if (!reply.ready()) {
+    FailInstance(slot, inst, absl::StrCat("plugin failed to start: ", reply.error()));
+    return;
+  }
+  inst.client = std::shared_ptr<PluginClient>(
+      PluginClient::Create(inst.socket_path, inst.identity, deps_.host_creds));
+  ProbeUntilHealthy(slot, inst);
+}
+
+void Supervisor::ProbeUntilHealthy(Slot& slot, Instance& inst) {
+  if (inst.health_probe_inflight) return;
+  inst.health_probe_inflight = true;
+  std::shared_ptr<PluginClient> client = inst.client;
+  absl::Duration timeout = absl::Milliseconds(config_.config.health().timeout_ms());
+  Instance* key = &inst;
+  deps_.workers->Run([this, &slot, key, client, timeout] {
+    absl::Status st = client->CheckHealth(timeout);
+    deps_.loop->Post([this, &slot, key, st] {
+      Instance* i = FindInstance(slot, key);
+      if (i == nullptr) return;
+      i->health_probe_inflight = false;
+      if (i->phase != InstancePhase::kStarting) return;
+      if (st.ok()) {
+        OnServing(slot, *i);
+        return;
+      }
+      i->failure = absl::StrCat("not healthy: ", st.message());
+      deps_.loop->RunAfter(kFirstProbeRetry, [this, &slot, key] {
+        Instance* j = FindInstance(slot, key);
+        if (j != nullptr && j->phase == InstancePhase::kStarting) ProbeUntilHealthy(slot, *j);
+      });
+    });
+  });
+}
+
+void Supervisor::OnServing(Slot& slot, Instance& inst) {
+  inst.phase = InstancePhase::kServing;
+  inst.failure.clear();
+  inst.serving_since = absl::Now();
+  if (inst.start_timer != 0) deps_.loop->Cancel(inst.start_timer);
+  inst.start_timer = 0;
+  slot.error.clear();
+  auto route = std::make_shared<Route>();
+  route->plugin = slot.name;
+  route->generation = inst.generation;
+  route->client = inst.client;
+  route->catalog = slot.catalog;
+  deps_.router->Set(std::move(route));
+  ScheduleHealth(slot, inst);
+  // An instance that stays up long enough resets the consecutive-failure count.
+  absl::Duration stable = absl::Seconds(10);
+  if (slot.stable_timer != 0) deps_.loop->Cancel(slot.stable_timer);
+  Instance* key = &inst;
+  slot.stable_timer = deps_.loop->RunAfter(stable, [this, &slot, key] {
+    slot.stable_timer = 0;
+    if (slot.active.get() == key) slot.restarts->OnStable();
+  });
+  HostLog(LogLevel::kInfo, absl::StrCat(Label(inst), " serving (pid ", inst.pid, ", ",
+                                        absl::FormatDuration(inst.serving_since - inst.spawned_at),
+                                        " after spawn)"));
+  NotifyWaiters(slot);
+}
+
+void Supervisor::ScheduleHealth(Slot& slot, Instance& inst) {
+  absl::Duration interval = absl::Milliseconds(config_.config.health().interval_ms());
+  Instance* key = &inst;
+  inst.health_timer = deps_.loop->RunAfter(interval, [this, &slot, key] {
+    Instance* i = FindInstance(slot, key);
+    if (i == nullptr || i->phase != InstancePhase::kServing) return;
+    i->health_timer = 0;
+    std::shared_ptr<PluginClient> client = i->client;
+    absl::Duration timeout = absl::Milliseconds(config_.config.health().timeout_ms());
+    deps_.workers->Run([this, &slot, key, client, timeout] {
+      absl::Status st = client->CheckHealth(timeout);
+      deps_.loop->Post([this, &slot, key, st] {
+        Instance* j = FindInstance(slot, key);
+        if (j == nullptr || j->phase != InstancePhase::kServing) return;
+        if (st.ok()) {
+          j->health_failures = 0;
+        } else if (++j->health_failures >=
+                   static_cast<int>(config_.config.health().failure_threshold())) {
+          FailInstance(slot, *j,
+                       absl::StrCat("failed ", j->health_failures,
+                                    " consecutive health checks: ", st.message()));
+          return;
+        }
+        ScheduleHealth(slot, *j);
+      });
+    });
+  });
+}
+
+void Supervisor::OnOutput(Slot& slot, Instance& inst, bool is_err, uint32_t) {
+  UniqueFd& fd = is_err ? inst.err : inst.out;
+  LineSplitter& lines = is_err ? inst.err_lines : inst.out_lines;
+  const char* stream = is_err ? "stderr" : "stdout";
+  char buf[16384];
+  size_t total = 0;
+  auto emit = [&](std::string_view line, bool truncated) {
+    auto entry =
+        ParseLogLine(line, slot.name, inst.generation, stream, absl::ToUnixNanos(absl::Now()));
+    if (truncated) (*entry.mutable_fields())["truncated"] = "true";
+    HostLog(LogLevel::kInfo,
+            absl::StrCat("[", Label(inst), "] ", entry.level(), ": ", entry.message()));
+    slot.logs->Append(std::move(entry));
+  };
+  while (total < kMaxReadPerEvent) {
+    ssize_t n = read(fd.get(), buf, sizeof(buf));
+    if (n > 0) {
+      total += static_cast<size_t>(n);
+      lines.Feed(std::string_view(buf, static_cast<size_t>(n)), emit);
+      continue;
+    }
+    if (n < 0 && (errno == EINTR)) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    // EOF or error: the writer is gone.
+    lines.Finish(emit);
+    deps_.loop->Unwatch(fd.get());
+    fd.Reset();
+    return;
+  }
+}
+
+void Supervisor::FailInstance(Slot& slot, Instance& inst, const std::string& why) {
+  if (inst.phase == InstancePhase::kStopping || inst.phase == InstancePhase::kExited) return;
+  inst.failure = why;
+  HostLog(LogLevel::kWarn, absl::StrCat(Label(inst), ": ", why, "; killing it"));
+  deps_.router->Remove(slot.name, inst.generation);
+  (void)SignalPidfd(inst.pidfd.get(), SIGKILL);
+}
+
+void Supervisor::StopInstance(Slot& slot, Instance& inst) {
+  if (inst.phase == InstancePhase::kStopping || inst.phase == InstancePhase::kExited) return;
+  inst.phase = InstancePhase::kStopping;
+  deps_.router->Remove(slot.name, inst.generation);
+  if (inst.start_timer != 0) deps_.loop->Cancel(inst.start_timer);
+  if (inst.health_timer != 0) deps_.loop->Cancel(inst.health_timer);
+  inst.start_timer = inst.health_timer = 0;
+  absl::Duration grace = absl::Milliseconds(config_.config.shutdown_grace_ms());
+  int pidfd = inst.pidfd.get();
+  if (inst.client) {
+    // Ask nicely over the channel; SIGTERM if that fails (the SDK treats both the same).
+    std::shared_ptr<PluginClient> client = inst.client;
+    Instance* key = &inst;
+    deps_.workers->Run([this, &slot, key, client, grace] {
+      absl::Status st = client->Shutdown(grace);
+      if (st.ok()) return;
+      deps_.loop->Post([this, &slot, key] {
+        if (Instance* i = FindInstance(slot, key)) (void)SignalPidfd(i->pidfd.get(), SIGTERM);
+      });
+    });
+  } else {
+    (void)SignalPidfd(pidfd, SIGTERM);
+  }
+  Instance* key = &inst;
+  inst.kill_timer = deps_.loop->RunAfter(grace, [this, &slot, key] {
+    Instance* i = FindInstance(slot, key);
+    if (i == nullptr) return;
+    i->kill_timer = 0;
+    HostLog(LogLevel::kWarn,
+            absl::StrCat(Label(*i), " did not exit within the grace period; SIGKILL"));
+    (void)SignalPidfd(i->pidfd.get(), SIGKILL);
+  });
+}
+
+void Supervisor::RetireActive(Slot& slot) {
+  if (!slot.active) return;
+  Instance& inst = *slot.active;
+  slot.retiring.push_back(std::move(slot.active));
+  StopInstance(slot, inst);
+}
+
+void Supervisor::StopSlot(Slot& slot) {
+  slot.wanted = false;
+  if (slot.backoff_timer != 0) deps_.loop->Cancel(slot.backoff_timer);
+  if (slot.stable_timer != 0) deps_.loop->Cancel(slot.stable_timer);
+  slot.backoff_timer = slot.stable_timer = 0;
+  RetireActive(slot);
+  for (auto& r : slot.retiring) StopInstance(slot, *r);
+}
+
+void Supervisor::ScheduleRestart(Slot& slot) {
+  if (!slot.wanted || shutting_down_) return;
+  std::optional<absl::Duration> delay = slot.restarts->OnFailure(absl::Now(), rng_);
+  if (!delay) {
+    slot.parked = true;
+    slot.error = absl::StrCat(
+        "crash loop: ", config_.config.restart().crash_loop_count(), " failures within ",
+        absl::FormatDuration(absl::Milliseconds(config_.config.restart().crash_loop_window_ms())),
+        "; last: ", slot.last_exit, ". Parked until `paddockctl restart ", slot.name, "`");
+    HostLog(LogLevel::kError, absl::StrCat(slot.name, ": ", slot.error));
+    return;
+  }
+  slot.backoff_until = absl::Now() + *delay;
+  HostLog(LogLevel::kInfo,
+          absl::StrCat(slot.name, ": restarting in ", absl::FormatDuration(*delay)));
+  slot.backoff_timer = deps_.loop->RunAfter(*delay, [this, &slot] {
+    slot.backoff_timer = 0;
+    if (slot.wanted && !slot.parked && !slot.active) StartInstance(slot);
+    NotifyWaiters(slot);
+  });
+}
+
+void Supervisor::OnExit(Slot& slot, Instance& inst) {
+  absl::StatusOr<std::string> reaped = TryReap(inst.pidfd.get());
+  if (!reaped.ok()) {
+    if (absl::IsNotFound(reaped.status())) return;  // Spurious wakeup.
+    reaped = absl::StrCat("lost (", reaped.status().message(), ")");
+  }
+  auto& loop = *deps_.loop;
+  // Collect whatever the instance still had in its pipes.
+  if (inst.out) OnOutput(slot, inst, false, EPOLLIN);
+  if (inst.err) OnOutput(slot, inst, true, EPOLLIN);
+  for (UniqueFd* fd : {&inst.pidfd, &inst.out, &inst.err, &inst.bootstrap}) {
+    if (fd->valid()) loop.Unwatch(fd->get());
+  }
+  for (EventLoop::TimerId* t : {&inst.start_timer, &inst.health_timer, &inst.kill_timer}) {
+    if (*t != 0) loop.Cancel(*t);
+    *t = 0;
+  }
+  deps_.router->Remove(slot.name, inst.generation);
+  bool expected = inst.phase == InstancePhase::kStopping;
+  inst.phase = InstancePhase::kExited;
+  inst.exit_reason = *reaped;
+  RemoveRuntimeDir(inst.runtime_dir);
+  std::string desc = inst.failure.empty() ? inst.exit_reason
+                                          : absl::StrCat(inst.failure, " (", inst.exit_reason, ")");
+  HostLog(expected ? LogLevel::kInfo : LogLevel::kWarn, absl::StrCat(Label(inst), " ", desc));
+
+  std::unique_ptr<Instance> owned;
+  if (slot.active.get() == &inst) {
+    owned = std::move(slot.active);
+    slot.last_exit = desc;
+    if (!expected && slot.wanted && !shutting_down_) {
+      slot.error = desc;
+      ScheduleRestart(slot);
+    }
+  } else {
+    for (auto it = slot.retiring.begin(); it != slot.retiring.end(); ++it) {
+      if (it->get() == &inst) {
+        owned = std::move(*it);
+        slot.retiring.erase(it);
+        break;
+      }
+    }
+  }
+  NotifyWaiters(slot);
+  CheckShutdownDone();
+  // `owned` (the instance) is destroyed here, after nothing refers to it any more.
+}
+
+}  // namespace paddock::host
