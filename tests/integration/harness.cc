@@ -1,0 +1,225 @@
+#include "integration/harness.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "google/protobuf/util/json_util.h"
+
+namespace paddock::testing {
+namespace fs = std::filesystem;
+
+std::string BuildPath(const std::string& relative) {
+  return std::string(PADDOCK_BUILD_DIR) + "/" + relative;
+}
+std::string BundledPlugin(const std::string& name) {
+  return BuildPath("lib/paddock/plugins/" + name);
+}
+std::string TestPlugin(const std::string& name) {
+  return BuildPath("lib/paddock/test-plugins/" + name);
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/paddock-test-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+  chmod(path_.c_str(), 0755);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+CmdResult Run(const std::vector<std::string>& argv, const std::string& input, double timeout_s) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+    throw std::runtime_error("pipe2 failed");
+  }
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  (void)!write(in[1], input.data(), input.size());
+  close(in[1]);
+  CmdResult r;
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      kill(pid, SIGKILL);
+      break;
+    }
+    if (poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;
+    for (auto& p : fds) {
+      if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP))) continue;
+      char buf[65536];
+      ssize_t n = read(p.fd, buf, sizeof(buf));
+      if (n <= 0) {
+        close(p.fd);
+        p.fd = -1;
+        --open_fds;
+        continue;
+      }
+      (p.fd == out[0] ? r.out : r.err).append(buf, static_cast<size_t>(n));
+    }
+  }
+  for (auto& p : fds) {
+    if (p.fd >= 0) close(p.fd);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+bool WaitFor(const std::function<bool()>& pred, double timeout_s) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+bool ProcessAlive(pid_t pid) {
+  if (pid <= 0) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  size_t close = line.rfind(')');
+  if (close == std::string::npos || close + 2 >= line.size()) return false;
+  char state = line[close + 2];
+  return state != 'Z' && state != 'X';
+}
+
+Host::Host(std::string extra_config) : extra_config_(std::move(extra_config)) {
+  plugin_dir_ = dir_.path() + "/plugins";
+  runtime_dir_ = dir_.path() + "/run";
+  data_dir_ = dir_.path() + "/data";
+  socket_ = dir_.path() + "/ctl/paddockd.sock";
+  config_path_ = dir_.path() + "/paddockd.json";
+  log_path_ = dir_.path() + "/paddockd.log";
+  fs::create_directories(plugin_dir_);
+}
+
+Host::~Host() {
+  if (pid_ > 0 && !reaped_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+void Host::AddPlugin(const std::string& binary, const std::string& file_name) {
+  fs::copy_file(binary, plugin_dir_ + "/" + file_name, fs::copy_options::overwrite_existing);
+}
+
+void Host::AddFile(const std::string& file_name, const std::string& bytes) {
+  std::ofstream(plugin_dir_ + "/" + file_name, std::ios::binary) << bytes;
+}
+
+bool Host::Start(const std::vector<std::string>& extra_args) {
+  std::ostringstream cfg;
+  cfg << "{\n"
+      << "  \"plugin_dirs\": [\"" << plugin_dir_ << "\"],\n"
+      << "  \"control_socket\": \"" << socket_ << "\",\n"
+      << "  \"runtime_dir\": \"" << runtime_dir_ << "\",\n"
+      << "  \"data_dir\": \"" << data_dir_ << "\",\n"
+      << "  \"shutdown_grace_ms\": 2000,\n"
+      << "  \"restart\": {\"initial_backoff_ms\": 50, \"max_backoff_ms\": 400,"
+      << " \"crash_loop_count\": 4, \"crash_loop_window_ms\": 30000},\n"
+      << "  \"health\": {\"interval_ms\": 500, \"timeout_ms\": 1000, \"start_timeout_ms\": 5000}"
+      << (extra_config_.empty() ? "" : ",\n  " + extra_config_) << "\n}\n";
+  std::ofstream(config_path_) << cfg.str();
+  std::vector<std::string> argv = {BuildPath("bin/paddockd"), "--config", config_path_};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(log, 1);
+    dup2(log, 2);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(log);
+  return WaitFor(
+      [&] {
+        if (!ProcessAlive(pid_)) return true;
+        return Ctl({"list"}).exit_code == 0;
+      },
+      20) &&
+         ProcessAlive(pid_);
+}
+
+void Host::Signal(int sig) { kill(pid_, sig); }
+
+int Host::Wait(double timeout_s) {
+  int status = 0;
+  bool done = WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout_s);
+  if (!done) return -1;
+  reaped_ = true;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+CmdResult Host::Ctl(const std::vector<std::string>& args, const std::string& input) {
+  std::vector<std::string> argv = {BuildPath("bin/paddockctl"), "--socket", socket_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Run(argv, input);
+}
+
+paddock::v1::ListResponse Host::List() {
+  paddock::v1::ListResponse r;
+  CmdResult c = Ctl({"--json", "list"});
+  if (c.exit_code == 0) (void)google::protobuf::util::JsonStringToMessage(c.out, &r);
+  return r;
+}
+
+paddock::v1::PluginInfo Host::Status(const std::string& name) {
+  paddock::v1::PluginInfo r;
+  CmdResult c = Ctl({"--json", "status", name});
+  if (c.exit_code == 0) (void)google::protobuf::util::JsonStringToMessage(c.out, &r);
+  return r;
+}
+
+bool Host::WaitForState(const std::string& name, paddock::v1::PluginState state,
+                        double timeout_s) {
+  return WaitFor([&] { return Status(name).state() == state; }, timeout_s);
+}
+
+std::string Host::Log() const {
+  std::ifstream f(log_path_);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+}  // namespace paddock::testing

@@ -1,0 +1,93 @@
+// Test harness for integration tests: runs the real paddockd and paddockctl binaries from
+// the build tree in a private temp directory (own plugin dir, control socket, runtime and
+// data dirs), and reads the host's answers through `paddockctl --json`.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "paddock/v1/control.pb.h"
+
+namespace paddock::testing {
+
+// Absolute paths into the build tree.
+std::string BuildPath(const std::string& relative);
+// A bundled plugin binary (build/lib/paddock/plugins/<name>).
+std::string BundledPlugin(const std::string& name);
+// A test plugin binary (build/lib/paddock/test-plugins/<name>).
+std::string TestPlugin(const std::string& name);
+
+// A directory under /tmp removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct CmdResult {
+  int exit_code = -1;  // Exit status, or 128+signal.
+  std::string out, err;
+};
+
+// Runs argv to completion (killed after timeout_s) and captures its output.
+CmdResult Run(const std::vector<std::string>& argv, const std::string& input = "",
+              double timeout_s = 60);
+
+// Polls `pred` every 10 ms until it is true or `timeout_s` passes. Returns the last value.
+bool WaitFor(const std::function<bool()>& pred, double timeout_s);
+
+// True if `pid` exists and is not a zombie.
+bool ProcessAlive(pid_t pid);
+
+// A paddockd under test.
+class Host {
+ public:
+  // `extra_config` is spliced into the config JSON object (e.g. "\"plugins\": {...}").
+  explicit Host(std::string extra_config = "");
+  ~Host();  // SIGKILL if still running.
+
+  // Copies (or links) a plugin binary into the plugin directory as `file_name`.
+  void AddPlugin(const std::string& binary, const std::string& file_name);
+  // Writes arbitrary bytes as a file in the plugin directory.
+  void AddFile(const std::string& file_name, const std::string& bytes);
+
+  // Starts paddockd and waits until its control socket answers. False on failure.
+  bool Start(const std::vector<std::string>& extra_args = {});
+  // Sends `sig` to paddockd.
+  void Signal(int sig);
+  // Waits for paddockd to exit; returns its exit code (128+sig if killed), -1 on timeout.
+  int Wait(double timeout_s);
+
+  // Runs paddockctl against this host.
+  CmdResult Ctl(const std::vector<std::string>& args, const std::string& input = "");
+  paddock::v1::ListResponse List();
+  // Status of `name`; an empty PluginInfo if the host does not know it.
+  paddock::v1::PluginInfo Status(const std::string& name);
+  // Waits until `name` is in `state`.
+  bool WaitForState(const std::string& name, paddock::v1::PluginState state, double timeout_s);
+
+  // Everything paddockd wrote to stderr so far.
+  std::string Log() const;
+  pid_t pid() const { return pid_; }
+  const std::string& socket() const { return socket_; }
+  const std::string& plugin_dir() const { return plugin_dir_; }
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& runtime_dir() const { return runtime_dir_; }
+  const std::string& config_path() const { return config_path_; }
+
+ private:
+  TempDir dir_;
+  std::string plugin_dir_, socket_, runtime_dir_, data_dir_, config_path_, log_path_;
+  std::string extra_config_;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+};
+
+}  // namespace paddock::testing
