@@ -113,8 +113,7 @@ TEST_CASE("a plugin that exits at once is backed off, then parked as failed", "[
   CHECK(logs.out.find("exiting on purpose") != std::string::npos);
 }
 
-TEST_CASE("a plugin that never becomes healthy is killed at the start deadline",
-          "[bad-input]") {
+TEST_CASE("a plugin that never becomes healthy is killed at the start deadline", "[bad-input]") {
   Host host("\"plugins\": {}");
   host.AddPlugin(BundledPlugin("hello"), "hello");
   host.AddPlugin(TestPlugin("never-healthy"), "never-healthy");
@@ -193,9 +192,8 @@ TEST_CASE("the host refuses an unsafe or busy control socket path", "[bad-input]
   host.AddPlugin(BundledPlugin("hello"), "hello");
   REQUIRE(host.Start());
   // A second host on the same socket must refuse, not steal it.
-  CmdResult second = Run({paddock::testing::BuildPath("bin/paddockd"), "--config",
-                          host.config_path()},
-                         "", 10);
+  CmdResult second =
+      Run({paddock::testing::BuildPath("bin/paddockd"), "--config", host.config_path()}, "", 10);
   CHECK(second.exit_code != 0);
   CHECK(second.err.find("already listening") != std::string::npos);
   CHECK(host.Ctl({"list"}).exit_code == 0);

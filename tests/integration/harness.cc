@@ -172,11 +172,11 @@ bool Host::Start(const std::vector<std::string>& extra_args) {
   }
   close(log);
   return WaitFor(
-      [&] {
-        if (!ProcessAlive(pid_)) return true;
-        return Ctl({"list"}).exit_code == 0;
-      },
-      20) &&
+             [&] {
+               if (!ProcessAlive(pid_)) return true;
+               return Ctl({"list"}).exit_code == 0;
+             },
+             20) &&
          ProcessAlive(pid_);
 }
 
@@ -210,8 +210,7 @@ paddock::v1::PluginInfo Host::Status(const std::string& name) {
   return r;
 }
 
-bool Host::WaitForState(const std::string& name, paddock::v1::PluginState state,
-                        double timeout_s) {
+bool Host::WaitForState(const std::string& name, paddock::v1::PluginState state, double timeout_s) {
   return WaitFor([&] { return Status(name).state() == state; }, timeout_s);
 }
 

@@ -35,8 +35,8 @@ TEST_CASE("hello serves, answers calls and reports itself", "[lifecycle]") {
   CHECK(call.out.find("Hello, ada!") != std::string::npos);
 
   // The fully-qualified form and a JSON body from stdin work too.
-  CmdResult call2 = host.Ctl({"call", "hello", "paddock.hello.v1.Hello/Greet", "-"},
-                             "{\"name\":\"grace\"}");
+  CmdResult call2 =
+      host.Ctl({"call", "hello", "paddock.hello.v1.Hello/Greet", "-"}, "{\"name\":\"grace\"}");
   REQUIRE(call2.exit_code == 0);
   CHECK(call2.out.find("grace") != std::string::npos);
 
