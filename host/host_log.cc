@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "host/string_view_compat.h"
 
 namespace paddock::host {
 namespace {
@@ -42,10 +43,10 @@ void HostLog(LogLevel level, std::string_view message) {
   if (l < g_level.load(std::memory_order_relaxed)) return;
   std::string line;
   if (JournalPrefix()) {
-    line = absl::StrCat(kJournal[l], kNames[l], " ", message, "\n");
+    line = absl::StrCat(kJournal[l], kNames[l], " ", ToAbsl(message), "\n");
   } else {
     line = absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-                        " ", kNames[l], " ", message, "\n");
+                        " ", kNames[l], " ", ToAbsl(message), "\n");
   }
   (void)!write(STDERR_FILENO, line.data(), line.size());
 }

@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
+#include "host/string_view_compat.h"
 
 namespace paddock::host {
 
@@ -46,7 +47,8 @@ std::vector<std::string> MethodCatalog::MethodNames() const {
 }
 
 absl::StatusOr<const pb::MethodDescriptor*> MethodCatalog::Resolve(std::string_view spec) const {
-  std::string_view s = absl::StripPrefix(spec, "/");
+  std::string_view s = spec;
+  if (!s.empty() && s[0] == '/') s.remove_prefix(1);
   const pb::MethodDescriptor* found = nullptr;
   size_t slash = s.find('/');
   if (slash != std::string_view::npos) {
@@ -60,7 +62,7 @@ absl::StatusOr<const pb::MethodDescriptor*> MethodCatalog::Resolve(std::string_v
       if (m == nullptr) continue;
       if (found != nullptr) {
         return absl::InvalidArgumentError(
-            absl::StrCat("method ", s, " is ambiguous: name it as Service/Method, one of: ",
+            absl::StrCat("method ", ToAbsl(s), " is ambiguous: name it as Service/Method, one of: ",
                          FullPath(found).substr(1), ", ", FullPath(m).substr(1)));
       }
       found = m;
@@ -68,7 +70,7 @@ absl::StatusOr<const pb::MethodDescriptor*> MethodCatalog::Resolve(std::string_v
   }
   if (found == nullptr) {
     return absl::NotFoundError(
-        absl::StrCat("no method \"", spec, "\"; methods: ", absl::StrJoin(MethodNames(), ", ")));
+        absl::StrCat("no method \"", ToAbsl(spec), "\"; methods: ", absl::StrJoin(MethodNames(), ", ")));
   }
   if (found->client_streaming() || found->server_streaming()) {
     return absl::FailedPreconditionError(

@@ -2,38 +2,38 @@
 
 #include <signal.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/wait.h>
 
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
 #include "paddock/errno_status.h"
+#include "sandbox/kernel.h"
 
 namespace paddock::host {
 
 absl::Status SignalPidfd(int pidfd, int sig) {
-  if (pidfd_send_signal(pidfd, sig, nullptr, 0) != 0 && errno != ESRCH) {
+  if (sandbox::kernel::PidfdSendSignal(pidfd, sig) != 0 && errno != ESRCH) {
     return ErrnoStatus(errno, "pidfd_send_signal");
   }
   return absl::OkStatus();
 }
 
-std::string DescribeExit(int si_code, int si_status) {
-  switch (si_code) {
+std::string DescribeExit(int code, int status) {
+  switch (code) {
     case CLD_EXITED:
-      return absl::StrCat("exited with status ", si_status);
+      return absl::StrCat("exited with status ", status);
     case CLD_KILLED:
     case CLD_DUMPED: {
-      const char* abbrev = sigabbrev_np(si_status);
-      std::string name = abbrev ? absl::StrCat("SIG", abbrev) : absl::StrCat("signal ", si_status);
+      const char* abbrev = sigabbrev_np(status);
+      std::string name = abbrev ? absl::StrCat("SIG", abbrev) : absl::StrCat("signal ", status);
       std::string out = absl::StrCat("killed by ", name);
-      if (si_status == SIGSYS) out += " (seccomp policy violation)";
-      if (si_code == CLD_DUMPED) out += " (core dumped)";
+      if (status == SIGSYS) out += " (seccomp policy violation)";
+      if (code == CLD_DUMPED) out += " (core dumped)";
       return out;
     }
     default:
-      return absl::StrCat("ended (code ", si_code, ", status ", si_status, ")");
+      return absl::StrCat("ended (code ", code, ", status ", status, ")");
   }
 }
 

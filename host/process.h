@@ -18,6 +18,6 @@ absl::StatusOr<std::string> TryReap(int pidfd);
 void KillAndReap(int pidfd);
 
 // How a waitid() result reads to a human.
-std::string DescribeExit(int si_code, int si_status);
+std::string DescribeExit(int code, int status);
 
 }  // namespace paddock::host

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -63,8 +64,7 @@ void RemoveRuntimeDir(const std::string& dir) {
 }
 
 absl::StatusOr<std::unique_ptr<Instance>> SpawnInstance(const SpawnRequest& req,
-                                                        const CertificateAuthority& ca,
-                                                        const HostCredentials& host_creds) {
+                                                        const CertificateAuthority& ca) {
   const auto& manifest = req.image->manifest();
   auto inst = std::make_unique<Instance>();
   absl::BitGen rng;
@@ -157,7 +157,7 @@ absl::StatusOr<std::unique_ptr<Instance>> SpawnInstance(const SpawnRequest& req,
 
   // The socketpair buffer holds the whole bootstrap (a few KiB), so this does not block on
   // the child; a child that died already makes it fail with EPIPE, reported as such.
-  if (auto st = WriteFrame(inst->bootstrap.get(), boot); !st.ok()) {
+  if (auto st = sdk::WriteFrame(inst->bootstrap.get(), boot); !st.ok()) {
     KillAndReap(inst->pidfd.get());
     return absl::UnavailableError(absl::StrCat("writing bootstrap: ", st.message()));
   }

@@ -41,8 +41,7 @@ struct SpawnRequest {
 // kStarting; the caller watches its descriptors. On error nothing is left running and the
 // runtime directory is removed. Call on the event-loop thread (see sandbox::Launch).
 absl::StatusOr<std::unique_ptr<Instance>> SpawnInstance(const SpawnRequest& req,
-                                                        const CertificateAuthority& ca,
-                                                        const HostCredentials& host_creds);
+                                                        const CertificateAuthority& ca);
 
 // Removes an instance's runtime directory tree. Errors are ignored (best effort).
 void RemoveRuntimeDir(const std::string& dir);

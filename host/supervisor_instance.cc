@@ -42,7 +42,7 @@ void Supervisor::StartInstance(Slot& slot) {
   req.data_root = config_.config.data_dir();
   req.unconfined = config_.config.sandbox().unconfined();
   req.log_level = config_.config.log_level();
-  auto spawned = SpawnInstance(req, *deps_.ca, deps_.host_creds);
+  auto spawned = SpawnInstance(req, *deps_.ca);
   if (!spawned.ok()) {
     slot.error = absl::StrCat("spawn failed: ", spawned.status().message());
     slot.last_exit = slot.error;
@@ -82,7 +82,7 @@ void Supervisor::WatchInstance(Slot& slot, Instance& inst) {
 void Supervisor::OnBootstrapReadable(Slot& slot, Instance& inst) {
   deps_.loop->Unwatch(inst.bootstrap.get());
   paddock::v1::BootstrapReply reply;
-  absl::Status st = ReadFrame(inst.bootstrap.get(), &reply, absl::Milliseconds(200));
+  absl::Status st = sdk::ReadFrame(inst.bootstrap.get(), &reply, absl::Milliseconds(200));
   if (!st.ok()) {
     FailInstance(slot, inst, absl::StrCat("no bootstrap reply: ", st.message()));
     return;
