@@ -122,18 +122,21 @@ int RunDaemon(const DaemonOptions& options) {
   (*control)->Serve(server.get());
 
   EventLoop& l = **loop;
-  bool stopping = false;
+  // Ctrl-C and `timeout` signal the whole process group, and some supervisors repeat a
+  // signal: a second stop signal forces the exit only when it comes a second after the first.
+  absl::Time first_stop = absl::InfinitePast();
   auto watch = l.Watch(sigfd.get(), EPOLLIN, [&](uint32_t) {
     signalfd_siginfo si;
     while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si)) {
       int sig = static_cast<int>(si.ssi_signo);
       if (sig == SIGINT || sig == SIGTERM) {
-        if (stopping) {
+        if (first_stop != absl::InfinitePast()) {
+          if (absl::Now() - first_stop < absl::Seconds(1)) continue;
           HostLog(LogLevel::kWarn, "second stop signal: exiting now (plugins get SIGKILL)");
           l.Quit();
           continue;
         }
-        stopping = true;
+        first_stop = absl::Now();
         supervisor.Shutdown([&l] { l.Quit(); });
       } else {
         HostLog(LogLevel::kInfo, absl::StrCat("ignoring signal ", sig));

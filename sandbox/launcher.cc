@@ -139,6 +139,9 @@ ChildResult Confine(ConfinedPlan& c, FdPlan& fds) {
 // The whole child. Returns only on failure.
 ChildResult ConfineAndExec(ChildPlan& plan) {
   PADDOCK_CHILD_TRY(ResetSignalsInChild());
+  // Its own session: a Ctrl-C in the host's terminal reaches the host, which then stops
+  // the plugin in order, instead of reaching every plugin at once.
+  if (::setsid() < 0) return ChildResult::Fail("setsid", errno);
   PADDOCK_CHILD_TRY(DieWithParentInChild(plan.fds.internal(kParentFd)));
   if (plan.confined) {
     PADDOCK_CHILD_TRY(Confine(*plan.confined, plan.fds));

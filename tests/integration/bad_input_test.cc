@@ -1,5 +1,6 @@
 // Bad input of every kind gets a clear error in list/status or from the CLI, and the host
 // keeps serving the well-behaved plugin beside it.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include "integration/harness.h"
+#include "paddock/v1/manifest.pb.h"
 
 using paddock::testing::BundledPlugin;
 using paddock::testing::CmdResult;
@@ -46,7 +48,8 @@ std::string ElfWithManifest(const TempDir& dir, const v1::PluginManifest& manife
 }
 
 std::string ErrorOf(Host& host, const std::string& name) {
-  for (const auto& p : host.List().plugins()) {
+  v1::ListResponse list = host.List();
+  for (const auto& p : list.plugins()) {
     if (p.name() == name) return p.error();
   }
   return "<not listed>";

@@ -105,7 +105,7 @@ TEST_CASE("logs shows stored lines and -f follows new ones", "[lifecycle]") {
   CHECK(followed.out.find("hello g2") != std::string::npos);
 }
 
-TEST_CASE("a killed plugin is restarted; a crash loop parks it until restart", "[lifecycle]") {
+TEST_CASE("a killed plugin is restarted and a crash loop parks it until restart", "[lifecycle]") {
   Host host;
   host.AddPlugin(BundledPlugin("hello"), "hello");
   REQUIRE(host.Start());
