@@ -19,6 +19,7 @@
 #include "host/router.h"
 #include "host/supervisor.h"
 #include "host/worker_pool.h"
+#include "sandbox/cgroup.h"
 
 namespace paddock::host {
 namespace {
@@ -101,6 +102,26 @@ int RunDaemon(const DaemonOptions& options) {
     return 1;
   }
 
+  // One cgroup subtree per host; destroyed after the supervisor (declared before it), so
+  // every instance cgroup is gone first and the subtree is removed last.
+  std::unique_ptr<sandbox::CgroupManager> cgroups;
+  if (!config->config.sandbox().unconfined()) {
+    if (geteuid() != 0) {
+      HostLog(LogLevel::kError,
+              "confining plugins needs root (namespaces, cgroups); run as root, or pass "
+              "--unconfined for development");
+      return 1;
+    }
+    auto manager =
+        sandbox::CgroupManager::Create("/sys/fs/cgroup", config->config.sandbox().cgroup_name());
+    if (!manager.ok()) {
+      HostLog(LogLevel::kError, absl::StrCat("cgroups: ", manager.status().message()));
+      return 1;
+    }
+    cgroups = std::move(*manager);
+    HostLog(LogLevel::kInfo, absl::StrCat("cgroups: ", cgroups->Describe()));
+  }
+
   Router router;
   WorkerPool workers(kWorkerThreads);
   SupervisorDeps deps;
@@ -108,6 +129,7 @@ int RunDaemon(const DaemonOptions& options) {
   deps.workers = &workers;
   deps.router = &router;
   deps.ca = ca->get();
+  deps.cgroups = cgroups.get();
   deps.host_creds = {(*ca)->certificate_pem(), host_cert->private_key_pem,
                      host_cert->certificate_pem};
   Supervisor supervisor(deps, *config);

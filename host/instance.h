@@ -14,6 +14,9 @@
 #include "host/log_capture.h"
 #include "host/plugin_client.h"
 #include "paddock/fd.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/launcher.h"
+#include "sandbox/seccomp.h"
 
 namespace paddock::host {
 
@@ -42,11 +45,17 @@ struct Instance {
   std::string runtime_dir;               // Host path, removed when the instance is cleaned up.
   std::string socket_path;               // Host path of its gRPC socket.
   std::shared_ptr<PluginClient> client;  // Set once the plugin reported ready.
+  // Confinement (null/empty when unconfined). The cgroup outlives the process: its
+  // destructor kills stragglers and removes the directories.
+  std::unique_ptr<sandbox::InstanceCgroup> cgroup;
+  std::unique_ptr<sandbox::ViolationMonitor> violations;
+  sandbox::Confinement confinement;
 
   absl::Time spawned_at;
   absl::Time serving_since;
   int health_failures = 0;
   bool health_probe_inflight = false;
+  bool kill_sent = false;  // The host SIGKILLed it; `failure` says why.
   EventLoop::TimerId start_timer = 0;
   EventLoop::TimerId health_timer = 0;
   EventLoop::TimerId kill_timer = 0;

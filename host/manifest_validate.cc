@@ -166,6 +166,7 @@ absl::Status ValidateServices(const PluginManifest& m) {
     return Bad("services", absl::StrCat(m.services_size(), " services, more than the limit of ",
                                         kMaxManifestServices));
   }
+  if (m.services_size() == 0) return absl::OkStatus();  // Serves only the lifecycle.
   if (m.descriptors().file_size() == 0) {
     return Bad("descriptors", "missing (the SDK build tool embeds them; rebuild the plugin)");
   }

@@ -69,8 +69,8 @@ absl::StatusOr<const pb::MethodDescriptor*> MethodCatalog::Resolve(std::string_v
     }
   }
   if (found == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("no method \"", ToAbsl(spec), "\"; methods: ", absl::StrJoin(MethodNames(), ", ")));
+    return absl::NotFoundError(absl::StrCat("no method \"", ToAbsl(spec),
+                                            "\"; methods: ", absl::StrJoin(MethodNames(), ", ")));
   }
   if (found->client_streaming() || found->server_streaming()) {
     return absl::FailedPreconditionError(

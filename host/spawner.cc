@@ -15,6 +15,7 @@
 #include "host/process.h"
 #include "paddock/errno_status.h"
 #include "plugin-sdk/frame.h"
+#include "sandbox/caps.h"
 #include "sandbox/launcher.h"
 
 namespace paddock::host {
@@ -29,6 +30,50 @@ absl::Status MakeDir(const std::string& path, mode_t mode) {
   if (ec) return absl::InternalError(absl::StrCat("mkdir ", path, ": ", ec.message()));
   if (chmod(path.c_str(), mode) != 0) return ErrnoStatus(errno, "chmod " + path);
   return absl::OkStatus();
+}
+
+// Makes `path` belong to the plugin's uid. A data dir that belonged to another uid (the
+// uid range changed) is handed over whole, without following symlinks.
+absl::Status HandOver(const std::string& path, uid_t uid, gid_t gid) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "stat " + path);
+  if (st.st_uid == uid && st.st_gid == gid) return absl::OkStatus();
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    lchown(it->path().c_str(), uid, gid);
+  }
+  if (lchown(path.c_str(), uid, gid) != 0) return ErrnoStatus(errno, "chown " + path);
+  return absl::OkStatus();
+}
+
+// The policy for a confined instance; fills the cgroup of `inst`.
+absl::StatusOr<sandbox::Policy> ConfinedPolicy(const SpawnRequest& req, Instance& inst,
+                                               const std::string& run_dir,
+                                               const std::string& data_dir) {
+  const EffectiveSandbox& sb = *req.sandbox;
+  sandbox::Policy p;
+  p.enabled = true;
+  p.new_network = !sb.network_host;
+  p.root_dir = req.runtime_root + "/.root";
+  if (auto st = MakeDir(p.root_dir, 0755); !st.ok()) return st;
+  p.binds.push_back({run_dir, "/run", true});
+  if (!data_dir.empty()) p.binds.push_back({data_dir, "/data", true});
+  p.uid = req.uid;
+  p.gid = req.gid;
+  for (const std::string& name : sb.capabilities) {
+    auto cap = sandbox::CapabilityFromName(name);
+    if (!cap.ok()) return cap.status();
+    p.capabilities.push_back(*cap);
+  }
+  p.syscall_groups = sb.syscall_groups;
+  sandbox::CgroupLimits limits{sb.memory_bytes, sb.cpu_millis, sb.pids};
+  auto cg = req.cgroups->CreateInstance(inst.id, limits);
+  if (!cg.ok()) return cg.status();
+  inst.cgroup = std::move(*cg);
+  p.cgroup_dirs = inst.cgroup->dirs();
+  p.hostname = inst.plugin;
+  return p;
 }
 
 // Owns a runtime directory until Release(); removes it on every error path.
@@ -94,6 +139,12 @@ absl::StatusOr<std::unique_ptr<Instance>> SpawnInstance(const SpawnRequest& req,
     data_dir = req.data_root + "/" + manifest.name();
     if (auto st = MakeDir(data_dir, 0700); !st.ok()) return st;
   }
+  if (!req.unconfined) {
+    if (auto st = HandOver(run_dir, req.uid, req.gid); !st.ok()) return st;
+    if (!data_dir.empty()) {
+      if (auto st = HandOver(data_dir, req.uid, req.gid); !st.ok()) return st;
+    }
+  }
 
   auto cert = ca.Issue(inst->identity, kLeafLifetime);
   if (!cert.ok()) return cert.status();
@@ -115,14 +166,15 @@ absl::StatusOr<std::unique_ptr<Instance>> SpawnInstance(const SpawnRequest& req,
   boot.set_plugin_name(manifest.name());
   boot.set_generation(req.generation);
   boot.set_instance_id(inst->id);
-  boot.set_listen_path(inst->socket_path);
+  // Inside the sandbox the plugin sees its run dir as /run and its data dir as /data.
+  boot.set_listen_path(req.unconfined ? inst->socket_path : "/run/plugin.sock");
   boot.set_private_key_pem(cert->private_key_pem);
   boot.set_certificate_pem(cert->certificate_pem);
   boot.set_ca_certificate_pem(ca.certificate_pem());
   boot.set_host_identity(kHostIdentity);
   boot.set_plugin_identity(inst->identity);
   *boot.mutable_config() = req.config;
-  boot.set_data_dir(data_dir);
+  boot.set_data_dir(req.unconfined || data_dir.empty() ? data_dir : "/data");
   boot.set_log_level(req.log_level);
 
   sandbox::LaunchSpec spec;
@@ -143,8 +195,13 @@ absl::StatusOr<std::unique_ptr<Instance>> SpawnInstance(const SpawnRequest& req,
     passed->set_description(s.description);
     spec.fds.push_back({std::move(dup), next_fd++});
   }
-  // Confinement is applied by the sandbox launcher from this policy.
-  spec.policy.enabled = !req.unconfined;
+  if (req.unconfined) {
+    spec.policy.enabled = false;
+  } else {
+    auto policy = ConfinedPolicy(req, *inst, run_dir, data_dir);
+    if (!policy.ok()) return policy.status();
+    spec.policy = std::move(*policy);
+  }
 
   inst->spawned_at = absl::Now();
   auto child = sandbox::Launch(std::move(spec));
@@ -154,6 +211,15 @@ absl::StatusOr<std::unique_ptr<Instance>> SpawnInstance(const SpawnRequest& req,
   inst->bootstrap = std::move(host_end);
   inst->out = std::move(out->read);
   inst->err = std::move(err->read);
+  inst->confinement = std::move(child->confinement);
+  if (child->seccomp_listener.valid()) {
+    auto monitor = sandbox::ViolationMonitor::Create(std::move(child->seccomp_listener));
+    if (!monitor.ok()) {
+      KillAndReap(inst->pidfd.get());
+      return monitor.status();
+    }
+    inst->violations = std::move(*monitor);
+  }
 
   // The socketpair buffer holds the whole bootstrap (a few KiB), so this does not block on
   // the child; a child that died already makes it fail with EPIPE, reported as such.

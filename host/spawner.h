@@ -15,6 +15,7 @@
 #include "host/plugin_image.h"
 #include "paddock/v1/bootstrap.pb.h"
 #include "paddock/v1/host_config.pb.h"
+#include "sandbox/cgroup.h"
 
 namespace paddock::host {
 
@@ -34,6 +35,10 @@ struct SpawnRequest {
   std::string runtime_root;  // HostConfig.runtime_dir
   std::string data_root;     // HostConfig.data_dir
   bool unconfined = true;
+  // Confined only: the host's cgroup manager and the plugin's identity.
+  sandbox::CgroupManager* cgroups = nullptr;
+  uid_t uid = 0;
+  gid_t gid = 0;
   std::string log_level = "info";
 };
 

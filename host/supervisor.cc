@@ -97,6 +97,7 @@ void Supervisor::AddDiscovered() {
     slot->image = *f.image;
     slot->logs = std::make_shared<LogRing>(config_.config.log_ring_bytes());
     slot->restarts = std::make_unique<RestartTracker>(config_.config.restart());
+    AssignIdentity(*slot);
     auto settings = config_.config.plugins().find(slot->name);
     slot->wanted = settings == config_.config.plugins().end() || !settings->second.disabled();
     if (auto st = PrepareSlot(*slot); !st.ok()) {
@@ -317,19 +318,63 @@ paddock::v1::PluginInfo Supervisor::Info(const Slot& slot, bool detailed) const 
     state = S::STATE_STOPPED;
   }
   info.set_state(state);
-  if (detailed) {
-    auto* c = info.mutable_confinement();
-    c->set_enabled(!config_.config.sandbox().unconfined());
+  if (detailed) FillConfinement(slot, info.mutable_confinement());
+  return info;
+}
+
+void Supervisor::AssignIdentity(Slot& slot) {
+  // A stable uid per plugin name (FNV-1a of the name into the range), probing past uids
+  // other plugins already have, so plugins cannot signal or read each other.
+  const auto& sb = config_.config.sandbox();
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : slot.name) h = (h ^ c) * 1099511628211ull;
+  for (uint32_t probe = 0; probe < sb.uid_count(); ++probe) {
+    uid_t uid = static_cast<uid_t>(sb.uid_base() + (h + probe) % sb.uid_count());
+    bool taken = false;
+    for (const auto& [name, other] : slots_) taken = taken || other->uid == uid;
+    if (!taken) {
+      slot.uid = uid;
+      slot.gid = uid;
+      return;
+    }
+  }
+}
+
+void Supervisor::FillConfinement(const Slot& slot, paddock::v1::Confinement* c) const {
+  c->set_enabled(!config_.config.sandbox().unconfined());
+  if (slot.sandbox) {
+    c->set_memory_limit_bytes(slot.sandbox->memory_bytes);
+    c->set_cpu_limit_millis(slot.sandbox->cpu_millis);
+    c->set_pids_limit(slot.sandbox->pids);
+    c->set_network(slot.sandbox->network_host ? "host" : "none");
+  }
+  c->set_oom_kills(slot.oom_kills);
+  for (const auto& [name, v] : slot.violations) *c->add_violations() = v;
+  const Instance* inst = slot.active.get();
+  if (inst == nullptr || !inst->confinement.enabled) {
     if (slot.sandbox) {
-      c->set_memory_limit_bytes(slot.sandbox->memory_bytes);
-      c->set_cpu_limit_millis(slot.sandbox->cpu_millis);
-      c->set_pids_limit(slot.sandbox->pids);
-      c->set_network(slot.sandbox->network_host ? "host" : "none");
       for (const auto& cap : slot.sandbox->capabilities) c->add_capabilities(cap);
       for (const auto& g : slot.sandbox->syscall_groups) c->add_seccomp_groups(g);
     }
+    return;
   }
-  return info;
+  const sandbox::Confinement& k = inst->confinement;
+  for (const auto& ns : k.namespaces) c->add_namespaces(ns);
+  c->set_root(k.root);
+  c->set_uid(k.uid);
+  c->set_gid(k.gid);
+  for (const auto& cap : k.capabilities) c->add_capabilities(cap);
+  c->set_seccomp_mode(k.seccomp_mode);
+  for (const auto& g : k.seccomp_groups) c->add_seccomp_groups(g);
+  if (inst->cgroup) {
+    for (const auto& d : inst->cgroup->Describe()) c->add_cgroup_paths(d);
+    auto usage = inst->cgroup->ReadUsage();
+    if (usage.ok()) {
+      c->set_memory_current_bytes(usage->memory_current);
+      c->set_cpu_usage_ns(usage->cpu_usage_ns);
+      c->set_oom_kills(slot.oom_kills + usage->oom_kills);
+    }
+  }
 }
 
 }  // namespace paddock::host

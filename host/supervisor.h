@@ -35,6 +35,7 @@ struct SupervisorDeps {
   WorkerPool* workers = nullptr;
   Router* router = nullptr;
   const CertificateAuthority* ca = nullptr;
+  sandbox::CgroupManager* cgroups = nullptr;  // Null when unconfined.
   HostCredentials host_creds;
 };
 
@@ -87,6 +88,9 @@ class Supervisor {
   void ScheduleHealth(Slot& slot, Instance& inst);
   void OnOutput(Slot& slot, Instance& inst, bool is_err, uint32_t events);
   void OnExit(Slot& slot, Instance& inst);
+  void OnViolation(Slot& slot, Instance& inst, uint32_t events);
+  void AssignIdentity(Slot& slot);
+  void FillConfinement(const Slot& slot, paddock::v1::Confinement* c) const;
   void FailInstance(Slot& slot, Instance& inst, const std::string& why);
   void StopInstance(Slot& slot, Instance& inst);
   void RetireActive(Slot& slot);

@@ -42,6 +42,9 @@ void Supervisor::StartInstance(Slot& slot) {
   req.data_root = config_.config.data_dir();
   req.unconfined = config_.config.sandbox().unconfined();
   req.log_level = config_.config.log_level();
+  req.cgroups = deps_.cgroups;
+  req.uid = slot.uid;
+  req.gid = slot.gid;
   auto spawned = SpawnInstance(req, *deps_.ca);
   if (!spawned.ok()) {
     slot.error = absl::StrCat("spawn failed: ", spawned.status().message());
@@ -77,6 +80,10 @@ void Supervisor::WatchInstance(Slot& slot, Instance& inst) {
                    [this, &slot, &inst](uint32_t ev) { OnOutput(slot, inst, true, ev); }));
   check(loop.Watch(inst.bootstrap.get(), EPOLLIN,
                    [this, &slot, &inst](uint32_t) { OnBootstrapReadable(slot, inst); }));
+  if (inst.violations) {
+    check(loop.Watch(inst.violations->fd(), EPOLLIN,
+                     [this, &slot, &inst](uint32_t ev) { OnViolation(slot, inst, ev); }));
+  }
 }
 
 void Supervisor::OnBootstrapReadable(Slot& slot, Instance& inst) {
@@ -212,6 +219,8 @@ void Supervisor::OnOutput(Slot& slot, Instance& inst, bool is_err, uint32_t) {
 
 void Supervisor::FailInstance(Slot& slot, Instance& inst, const std::string& why) {
   if (inst.phase == InstancePhase::kStopping || inst.phase == InstancePhase::kExited) return;
+  if (inst.kill_sent) return;  // The first reason stands; later ones are its echoes.
+  inst.kill_sent = true;
   inst.failure = why;
   HostLog(LogLevel::kWarn, absl::StrCat(Label(inst), ": ", why, "; killing it"));
   deps_.router->Remove(slot.name, inst.generation);
@@ -290,6 +299,26 @@ void Supervisor::ScheduleRestart(Slot& slot) {
   });
 }
 
+void Supervisor::OnViolation(Slot& slot, Instance& inst, uint32_t events) {
+  if (events & EPOLLIN) {
+    // The monitor answers EPERM; the host records what was tried, by syscall name. The
+    // name comes from the kernel's notification, not from anything the plugin says.
+    auto v = inst.violations->HandleOne();
+    if (v.ok()) {
+      auto& rec = slot.violations[v->syscall];
+      rec.set_syscall(v->syscall);
+      rec.set_count(rec.count() + 1);
+      rec.set_last_unix_ms(absl::ToUnixMillis(absl::Now()));
+      rec.set_action("denied");
+      if (rec.count() == 1 || rec.count() % 1000 == 0) {
+        HostLog(LogLevel::kWarn, absl::StrCat(Label(inst), ": policy violation: ", v->syscall,
+                                              " denied (", rec.count(), " so far)"));
+      }
+    }
+  }
+  if (events & (EPOLLHUP | EPOLLERR)) deps_.loop->Unwatch(inst.violations->fd());
+}
+
 void Supervisor::OnExit(Slot& slot, Instance& inst) {
   absl::StatusOr<std::string> reaped = TryReap(inst.pidfd.get());
   if (!reaped.ok()) {
@@ -302,6 +331,18 @@ void Supervisor::OnExit(Slot& slot, Instance& inst) {
   if (inst.err) OnOutput(slot, inst, true, EPOLLIN);
   for (UniqueFd* fd : {&inst.pidfd, &inst.out, &inst.err, &inst.bootstrap}) {
     if (fd->valid()) loop.Unwatch(fd->get());
+  }
+  if (inst.violations) {
+    // Answer whatever is still pending so no thread stays blocked, then stop watching.
+    loop.Unwatch(inst.violations->fd());
+  }
+  if (inst.cgroup) {
+    auto usage = inst.cgroup->ReadUsage();
+    if (usage.ok() && usage->oom_kills > 0) {
+      slot.oom_kills += usage->oom_kills;
+      *reaped = absl::StrCat(*reaped, " (oom-killed: memory limit ",
+                             inst.cgroup->limits().memory_bytes >> 20, " MiB)");
+    }
   }
   for (EventLoop::TimerId* t : {&inst.start_timer, &inst.health_timer, &inst.kill_timer}) {
     if (*t != 0) loop.Cancel(*t);

@@ -1,6 +1,7 @@
 // Internal to the supervisor: what it keeps per plugin. Loop thread only.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,10 @@ struct Supervisor::Slot {
   std::vector<Waiter> waiters;
   paddock::v1::ReloadOutcome last_reload;
   uint64_t config_version_in_force = 0;
+  uid_t uid = 0;  // Unprivileged identity of this plugin (confined only).
+  gid_t gid = 0;
+  uint64_t oom_kills = 0;
+  std::map<std::string, paddock::v1::PolicyViolation> violations;  // By syscall name.
 };
 
 }  // namespace paddock::host
