@@ -1,6 +1,8 @@
 #include "host/daemon.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 #include "host/router.h"
 #include "host/supervisor.h"
 #include "host/worker_pool.h"
+#include "paddock/errno_status.h"
 #include "sandbox/cgroup.h"
 
 namespace paddock::host {
@@ -51,6 +54,23 @@ absl::StatusOr<LoadedConfig> LoadConfig(const DaemonOptions& o) {
   if (o.unconfined) c.mutable_sandbox()->set_unconfined(true);
   ExpandOrigin(&c, ExeDir());
   return loaded;
+}
+
+// Two hosts sharing a cgroup subtree would kill each other's plugins as "stale": the
+// subtree is held by an flock for the host's lifetime.
+absl::StatusOr<UniqueFd> LockCgroupSubtree(const std::string& name) {
+  std::string path = absl::StrCat("/run/paddock-cgroup-", name, ".lock");
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return ErrnoStatus(errno, "open " + path);
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("another paddockd uses the cgroup subtree \"", name,
+                       "\"; give this one its own sandbox.cgroup_name"));
+    }
+    return ErrnoStatus(errno, "flock " + path);
+  }
+  return fd;
 }
 
 }  // namespace
@@ -105,6 +125,7 @@ int RunDaemon(const DaemonOptions& options) {
   // One cgroup subtree per host; destroyed after the supervisor (declared before it), so
   // every instance cgroup is gone first and the subtree is removed last.
   std::unique_ptr<sandbox::CgroupManager> cgroups;
+  UniqueFd cgroup_lock;
   if (!config->config.sandbox().unconfined()) {
     if (geteuid() != 0) {
       HostLog(LogLevel::kError,
@@ -112,6 +133,12 @@ int RunDaemon(const DaemonOptions& options) {
               "--unconfined for development");
       return 1;
     }
+    auto lock = LockCgroupSubtree(config->config.sandbox().cgroup_name());
+    if (!lock.ok()) {
+      HostLog(LogLevel::kError, absl::StrCat("cgroups: ", lock.status().message()));
+      return 1;
+    }
+    cgroup_lock = std::move(*lock);
     auto manager =
         sandbox::CgroupManager::Create("/sys/fs/cgroup", config->config.sandbox().cgroup_name());
     if (!manager.ok()) {

@@ -144,6 +144,10 @@ void Host::AddFile(const std::string& file_name, const std::string& bytes) {
   std::ofstream(plugin_dir_ + "/" + file_name, std::ios::binary) << bytes;
 }
 
+std::string Host::CgroupName() const {
+  return "paddock-test-" + dir_.path().substr(dir_.path().rfind('-') + 1);
+}
+
 bool Host::Start(const std::vector<std::string>& extra_args) {
   std::ostringstream cfg;
   cfg << "{\n"
@@ -154,7 +158,9 @@ bool Host::Start(const std::vector<std::string>& extra_args) {
       << "  \"shutdown_grace_ms\": 2000,\n"
       << "  \"restart\": {\"initial_backoff_ms\": 50, \"max_backoff_ms\": 400,"
       << " \"crash_loop_count\": 4, \"crash_loop_window_ms\": 30000},\n"
-      << "  \"health\": {\"interval_ms\": 500, \"timeout_ms\": 1000, \"start_timeout_ms\": 5000}"
+      << "  \"health\": {\"interval_ms\": 500, \"timeout_ms\": 1000, \"start_timeout_ms\": 5000},\n"
+      // Each test host gets its own cgroup subtree, so parallel tests never meet.
+      << "  \"sandbox\": {\"cgroup_name\": \"" << CgroupName() << "\"}"
       << (extra_config_.empty() ? "" : ",\n  " + extra_config_) << "\n}\n";
   std::ofstream(config_path_) << cfg.str();
   std::vector<std::string> argv = {BuildPath("bin/paddockd"), "--config", config_path_};

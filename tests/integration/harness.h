@@ -81,6 +81,8 @@ class Host {
   const std::string& data_dir() const { return data_dir_; }
   const std::string& runtime_dir() const { return runtime_dir_; }
   const std::string& config_path() const { return config_path_; }
+  // The cgroup subtree name this host uses.
+  std::string CgroupName() const;
 
  private:
   TempDir dir_;

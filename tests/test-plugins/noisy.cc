@@ -21,6 +21,7 @@ class Noisy final : public paddock::Plugin {
         off += static_cast<size_t>(n);
       }
     }
+    (void)!write(2, "\n", 1);  // End the last garbage line, so the next line is whole.
     paddock::log::Info("noisy: done flooding");
     return absl::OkStatus();
   }
