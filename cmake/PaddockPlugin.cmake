@@ -58,4 +58,6 @@ function(paddock_add_plugin name)
   set_target_properties(${target} PROPERTIES
     OUTPUT_NAME ${name}
     RUNTIME_OUTPUT_DIRECTORY ${P_OUTPUT_DIR})
+  # Integration tests depend on every plugin, bundled or test-only.
+  set_property(GLOBAL APPEND PROPERTY PADDOCK_PLUGIN_TARGETS ${target})
 endfunction()

@@ -1,5 +1,7 @@
 #include "host/config.h"
 
+#include <filesystem>
+
 #include <utility>
 
 #include "absl/status/status.h"
@@ -83,7 +85,8 @@ void ExpandOne(std::string* path, std::string_view exe_dir) {
     if (!absl::StartsWith(*path, token)) continue;
     const absl::string_view rest = absl::string_view(*path).substr(token.size());
     if (!rest.empty() && rest[0] != '/') continue;
-    *path = absl::StrCat(ToAbsl(exe_dir), rest);
+    // "/usr/bin/../lib/x" reads better as "/usr/lib/x" in list and status.
+    *path = std::filesystem::path(absl::StrCat(ToAbsl(exe_dir), rest)).lexically_normal();
     return;
   }
 }

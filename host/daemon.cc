@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/server_builder.h"
@@ -34,8 +35,8 @@ std::string ExeDir() {
   char buf[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
   if (n <= 0) return ".";
-  std::string exe(buf, static_cast<size_t>(n));
-  return exe.substr(0, exe.rfind('/'));
+  std::filesystem::path exe(std::string(buf, static_cast<size_t>(n)));
+  return exe.parent_path().string();
 }
 
 absl::StatusOr<LoadedConfig> LoadConfig(const DaemonOptions& o) {
