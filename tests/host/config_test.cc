@@ -243,7 +243,7 @@ TEST_CASE("ExpandOrigin replaces only a leading $ORIGIN", "[config]") {
     "control_socket": "$ORIGIN/ctl.sock", "runtime_dir": "/run/x", "data_dir": "$ORIGIN/data"})");
   REQUIRE(c.ok());
   ExpandOrigin(&*c, "/opt/paddock/bin");
-  CHECK(c->plugin_dirs(0) == "/opt/paddock/bin/../lib");
+  CHECK(c->plugin_dirs(0) == "/opt/paddock/lib");  // normalized
   CHECK(c->plugin_dirs(1) == "/opt/paddock/bin/b");
   CHECK(c->plugin_dirs(2) == "/opt/paddock/bin");
   CHECK(c->plugin_dirs(3) == "/x/$ORIGIN");
