@@ -1,0 +1,100 @@
+// One segment file: appending to the active one (the writer) and reading any (queries,
+// tails, recovery). See record.h for the format.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "paddock/fd.h"
+#include "record.h"
+#include "segment_index.h"
+
+namespace paddock::logagg {
+
+// The segment an instance appends to. Not thread-safe (the writer thread owns it).
+class ActiveSegment {
+ public:
+  // Creates `dir`/SegmentFileName(instance, number) with its header. The file appears under
+  // its final name only once the header is written (created as ".tmp", then renamed).
+  static absl::StatusOr<ActiveSegment> Create(const std::string& dir, uint64_t instance,
+                                              uint64_t number, int64_t created_ns,
+                                              uint64_t first_sequence);
+
+  // Writes `bytes` bytes from `iov[0, n)` at the end of the file, as a whole: on a short
+  // write or an error the file is cut back to its previous size (so it never ends in half
+  // a record that a later append would hide) and the error is returned (ENOSPC ->
+  // ResourceExhausted). On success the caller accounts the records with index().Add.
+  absl::Status Append(const iovec* iov, int n, size_t bytes);
+
+  // fsync(2).
+  absl::Status Sync();
+
+  // Writes the index next to the segment ("<name>.idx", via a temp file and rename), after
+  // an fsync of the segment when `sync`. The segment is complete afterwards.
+  absl::Status Seal(bool sync);
+
+  const std::string& path() const { return path_; }
+  const std::string& name() const { return name_; }
+  uint64_t size() const { return size_; }
+  SegmentIndex& index() { return index_; }
+  const SegmentIndex& index() const { return index_; }
+
+ private:
+  std::string path_, name_;
+  UniqueFd fd_;
+  uint64_t size_ = 0;
+  SegmentIndex index_;
+};
+
+// Sequential reader of one segment file, from any record boundary. Reads 1 MiB at a time.
+// Safe on a file another process is appending to: a record it has not finished fails its
+// CRC and ends the read, and a later Next() retries from the same place.
+class SegmentReader {
+ public:
+  // Opens and checks the header. NotFound when the file is gone, DataLoss when the header
+  // is not a segment header.
+  static absl::StatusOr<SegmentReader> Open(const std::string& path);
+
+  const SegmentHeader& header() const { return header_; }
+  // Continues reading at `offset` (a record boundary, >= kSegmentHeaderBytes).
+  void Seek(uint64_t offset);
+  // File offset of the next record.
+  uint64_t position() const { return pos_; }
+
+  // Reads the next valid record: *h and *line (valid until the next call). False at the end
+  // of valid data; stop_reason() tells whether that was the end of the file (kTruncated
+  // with nothing left) or a torn / corrupt record.
+  bool Next(RecordHeader* h, const char** line);
+  RecordCheck stop_reason() const { return stop_; }
+  // Bytes in the file after position() when the last Next() returned false.
+  uint64_t trailing_bytes() const { return trailing_; }
+
+ private:
+  bool Fill(size_t need);
+
+  UniqueFd fd_;
+  SegmentHeader header_{};
+  std::vector<char> buf_;
+  uint64_t buf_file_off_ = 0;  // File offset of buf_[0].
+  size_t buf_len_ = 0;
+  uint64_t pos_ = kSegmentHeaderBytes;
+  RecordCheck stop_ = RecordCheck::kOk;
+  uint64_t trailing_ = 0;
+};
+
+// Result of scanning a whole segment file.
+struct ScanResult {
+  SegmentHeader header{};
+  SegmentIndex index;        // Over the valid records; index.file_bytes = valid_bytes.
+  uint64_t valid_bytes = 0;  // Header + every valid record before the first invalid one.
+  uint64_t file_bytes = 0;   // Size of the file.
+};
+
+// Reads every record of `path`. DataLoss when the segment header is invalid.
+absl::StatusOr<ScanResult> ScanSegment(const std::string& path);
+
+}  // namespace paddock::logagg
