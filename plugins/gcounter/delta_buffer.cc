@@ -1,0 +1,122 @@
+#include "delta_buffer.h"
+
+#include <algorithm>
+
+namespace paddock::gcounter {
+
+bool HotItem::KnownBy(uint64_t peer) const {
+  return std::find(known_by.begin(), known_by.end(), peer) != known_by.end();
+}
+
+DeltaItem HotItem::ToWire() const {
+  DeltaItem d;
+  d.origin = origin;
+  d.from = from;
+  d.to = to;
+  d.entries.reserve(entries.size());
+  for (const auto& [name, v] : entries) d.entries.push_back(WireEntry{name, v});
+  return d;
+}
+
+const std::vector<DeltaItem>& HotItem::Pieces(size_t max_bytes) {
+  if (pieces_for != max_bytes) {
+    pieces = ChunkItem(ToWire(), max_bytes, true);
+    pieces_for = max_bytes;
+  }
+  return pieces;
+}
+
+void DeltaBuffer::AddKnown(HotItem& item, uint64_t peer) {
+  if (peer == 0 || item.KnownBy(peer)) return;
+  if (item.known_by.size() >= kMaxKnownBy) item.known_by.erase(item.known_by.begin());
+  item.known_by.push_back(peer);
+}
+
+void DeltaBuffer::Add(ReplicaId origin, uint64_t from, uint64_t to,
+                      const std::vector<WireEntry>& entries, uint64_t source) {
+  auto [it, fresh] = items_.try_emplace(origin);
+  HotItem& item = it->second;
+  if (fresh) {
+    item.origin = origin;
+    item.from = from;
+    item.to = to;
+  } else if (from == to) {
+    // No claim (a piece of a chunked item): only the entries join.
+  } else if (item.from == item.to) {
+    item.from = from;
+    item.to = to;
+  } else if (from <= item.to && item.from <= to) {
+    // Overlapping or adjacent claims: the union is complete.
+    item.from = std::min(item.from, from);
+    item.to = std::max(item.to, to);
+  } else if (to > item.to) {
+    // A gap before the new claim: keep only the newer claim (the older entries stay, they
+    // are still valid values).
+    item.from = from;
+    item.to = to;
+  }
+  for (const WireEntry& e : entries) {
+    auto [eit, inserted] = item.entries.try_emplace(e.name, e.value);
+    if (!inserted) {
+      EntryValue& cur = eit->second;
+      cur.p = std::max(cur.p, e.value.p);
+      cur.n = std::max(cur.n, e.value.n);
+      cur.version = std::max(cur.version, e.value.version);
+      cur.kind = std::max(cur.kind, e.value.kind);
+    }
+  }
+  item.sends = 0;
+  item.pieces_for = 0;
+  item.known_by.clear();
+  AddKnown(item, source);
+}
+
+void DeltaBuffer::MarkKnown(ReplicaId origin, uint64_t from, uint64_t to,
+                            const std::vector<WireEntry>& entries, uint64_t peer) {
+  auto it = items_.find(origin);
+  if (it == items_.end()) return;
+  HotItem& item = it->second;
+  // Every entry of ours must be covered: by the peer's claim, or by an entry it sent.
+  for (const auto& [name, v] : item.entries) {
+    bool covered = v.version > from && v.version <= to;
+    if (!covered) {
+      for (const WireEntry& e : entries) {
+        if (e.name == name && e.value.p >= v.p && e.value.n >= v.n) {
+          covered = true;
+          break;
+        }
+      }
+    }
+    if (!covered) return;
+  }
+  AddKnown(item, peer);
+}
+
+std::vector<HotItem*>& DeltaBuffer::ForPeer(uint64_t peer) {
+  std::vector<HotItem*>& out = scratch_;
+  out.clear();
+  for (auto& [origin, item] : items_) {
+    if (!item.KnownBy(peer)) out.push_back(&item);
+  }
+  std::sort(out.begin(), out.end(), [](const HotItem* a, const HotItem* b) {
+    return a->sends != b->sends ? a->sends < b->sends : a->origin < b->origin;
+  });
+  return out;
+}
+
+void DeltaBuffer::Sent(HotItem* item, uint64_t peer) {
+  ++item->sends;
+  AddKnown(*item, peer);
+}
+
+void DeltaBuffer::Retire(uint32_t limit) {
+  for (auto it = items_.begin(); it != items_.end();) {
+    if (it->second.sends >= limit) {
+      items_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace paddock::gcounter
