@@ -144,6 +144,7 @@ bool Ingest::WaitForRoom() {
 }
 
 void Ingest::AfterPublish(uint64_t before, const Settings& s) {
+  builder_.FlushCounters();
   uint64_t published = ring_.PublishedTotal();
   if (published == before) return;
   uint64_t seq = builder_.next_sequence() - 1;
@@ -186,7 +187,6 @@ bool Ingest::DrainUdp(const Settings& s) {
       SleepUs(s.coalesce_us);
     }
   }
-  stats_.kernel_drops.store(udp_->kernel_drops(), std::memory_order_relaxed);
   return true;
 }
 
@@ -194,6 +194,7 @@ void Ingest::Run() {
   epoll_event events[64];
   int64_t next_sweep = MonotonicNs() + kSweepNs;
   bool udp_more = false;
+  int64_t next_drop_poll = 0;
   auto wait = [this] { return WaitForRoom(); };
   while (!stop_.load(std::memory_order_acquire)) {
     std::shared_ptr<const Settings> s = settings_.Load();
@@ -220,7 +221,14 @@ void Ingest::Run() {
         AfterPublish(before, *s);
       }
     }
-    if (udp_more) udp_more = udp_active_ && DrainUdp(*s);
+    if (udp_more) {
+      udp_more = udp_active_ && DrainUdp(*s);
+      if (!udp_more && now >= next_drop_poll) {  // Queue empty: read the drop counter.
+        next_drop_poll = now + 10'000'000;
+        udp_->PollDrops();
+        stats_.kernel_drops.store(udp_->kernel_drops(), std::memory_order_relaxed);
+      }
+    }
     if (now >= next_sweep) {
       if (tcp_) tcp_->Sweep(s->max_tcp_connections, s->tcp_idle_timeout_ns, now);
       if (udp_) {

@@ -2,7 +2,7 @@
 // TCP connections, feeding the ring. UDP is read in recvmmsg batches; after a short batch
 // it waits coalesce_us so the next batch is fuller (less CPU per line at any rate, a little
 // latency). When the ring is full it stops reading: UDP then queues in the kernel (drops
-// there are counted via SO_RXQ_OVFL), TCP senders are pushed back.
+// there are counted from the socket's drop counter), TCP senders are pushed back.
 //
 // Thread-safety: the public methods may be called from any one control thread.
 #pragma once

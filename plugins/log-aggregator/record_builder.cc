@@ -23,19 +23,30 @@ void RecordBuilder::Finish(char* header, const char* line, uint32_t len, uint8_t
   RecordHeader h;
   EncodeRecord(parsed_, line, len, next_seq_++, clock_.recv_ns, flags, &h);
   std::memcpy(header, &h, sizeof(h));
-  Add(stats_.received, 1);
-  Add(stats_.received_bytes, orig_len);
+  ++received_;
+  received_bytes_ += orig_len;
   switch (parsed_.format) {
     case LineFormat::kRfc3164:
-      Add(stats_.parsed_rfc3164, 1);
+      ++rfc3164_;
       break;
     case LineFormat::kRfc5424:
-      Add(stats_.parsed_rfc5424, 1);
+      ++rfc5424_;
       break;
     default:
-      Add(stats_.raw, 1);
+      ++raw_;
   }
-  if (flags & kFlagTruncated) Add(stats_.truncated, 1);
+  if (flags & kFlagTruncated) ++truncated_;
+}
+
+void RecordBuilder::FlushCounters() {
+  if (received_ == 0) return;
+  Add(stats_.received, received_);
+  Add(stats_.received_bytes, received_bytes_);
+  if (rfc3164_ != 0) Add(stats_.parsed_rfc3164, rfc3164_);
+  if (rfc5424_ != 0) Add(stats_.parsed_rfc5424, rfc5424_);
+  if (raw_ != 0) Add(stats_.raw, raw_);
+  if (truncated_ != 0) Add(stats_.truncated, truncated_);
+  received_ = received_bytes_ = rfc3164_ = rfc5424_ = raw_ = truncated_ = 0;
 }
 
 void RecordBuilder::CommitInSlot(uint32_t i, uint32_t len, uint8_t flags) {

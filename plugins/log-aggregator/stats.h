@@ -11,13 +11,13 @@ namespace paddock::logagg {
 
 struct Stats {
   using C = std::atomic<uint64_t>;
-  // Receiver.
-  C received{0}, received_bytes{0}, parsed_rfc3164{0}, parsed_rfc5424{0}, raw{0};
+  // Receiver (its own cache lines: the writer's counters change at the same time).
+  alignas(64) C received{0}, received_bytes{0}, parsed_rfc3164{0}, parsed_rfc5424{0}, raw{0};
   C truncated{0}, kernel_drops{0}, ring_overflows{0};
   C tcp_accepted{0}, tcp_shed{0}, tcp_idle_closed{0}, tcp_framing_errors{0};
   std::atomic<uint32_t> tcp_connections{0};
   // Writer.
-  C written{0}, written_bytes{0}, write_dropped{0}, fsyncs{0};
+  alignas(64) C written{0}, written_bytes{0}, write_dropped{0}, fsyncs{0};
   C segments_rotated{0}, segments_deleted{0};
   std::atomic<bool> disk_full{false};
   // From the data dir's history (recovery).

@@ -12,10 +12,6 @@ namespace paddock::logagg {
 absl::StatusOr<std::unique_ptr<UdpReader>> UdpReader::Create(UniqueFd fd, Ring& ring,
                                                              uint32_t batch) {
   if (batch == 0 || batch > 1024) return absl::InvalidArgumentError("udp: batch not in 1..1024");
-  int one = 1;
-  if (setsockopt(fd.get(), SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) != 0) {
-    return ErrnoStatus(errno, "setsockopt SO_RXQ_OVFL");
-  }
   std::unique_ptr<UdpReader> r(new UdpReader());
   r->fd_ = std::move(fd);
   r->ring_ = &ring;
@@ -28,8 +24,7 @@ absl::StatusOr<std::unique_ptr<UdpReader>> UdpReader::Create(UniqueFd fd, Ring& 
   r->overflow_ = std::move(*m);
   r->msgs_.resize(batch);
   r->iovs_.resize(2 * batch);
-  r->control_stride_ = CMSG_SPACE(sizeof(uint32_t));
-  r->control_.resize(r->control_stride_ * batch);
+  r->PollDrops();
   return r;
 }
 
@@ -46,8 +41,8 @@ int UdpReader::Receive(uint32_t n) {
     h.msg_namelen = 0;
     h.msg_iov = v;
     h.msg_iovlen = 2;
-    h.msg_control = control_.data() + m * control_stride_;
-    h.msg_controllen = control_stride_;
+    h.msg_control = nullptr;
+    h.msg_controllen = 0;
     h.msg_flags = 0;
     msgs_[m].msg_len = 0;
   }
@@ -57,18 +52,6 @@ int UdpReader::Receive(uint32_t n) {
   } while (k < 0 && errno == EINTR);
   if (k < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
   return k;
-}
-
-void UdpReader::NoteDrops(int k) {
-  // The counter is cumulative: the last datagram's value is the newest.
-  msghdr& h = msgs_[static_cast<size_t>(k) - 1].msg_hdr;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-      uint32_t v;
-      std::memcpy(&v, CMSG_DATA(c), sizeof(v));
-      if (v > drops_) drops_ = v;
-    }
-  }
 }
 
 }  // namespace paddock::logagg
