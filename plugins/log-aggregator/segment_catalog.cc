@@ -146,7 +146,8 @@ std::vector<SegmentEntry> SegmentCatalog::Snapshot() const {
 
 void SegmentCatalog::SetActive(const std::string& name, const SegmentIndex& idx) {
   std::lock_guard<std::mutex> l(mu_);
-  SegmentEntry& e = entries_[name];
+  auto [it, created] = entries_.try_emplace(name);
+  SegmentEntry& e = it->second;
   e.name = name;
   e.instance = idx.instance;
   e.number = idx.number;
@@ -157,7 +158,8 @@ void SegmentCatalog::SetActive(const std::string& name, const SegmentIndex& idx)
   e.deletable = false;
   e.index = idx;
   active_ = name;
-  RecomputeDeletableLocked();
+  // Called after every write: only a new segment changes what is deletable.
+  if (created) RecomputeDeletableLocked();
 }
 
 void SegmentCatalog::SetSealed(const std::string& name, const SegmentIndex& idx) {

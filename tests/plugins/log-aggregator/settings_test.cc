@@ -42,3 +42,30 @@ TEST_CASE("Out-of-range config values are refused with the field name", "[settin
 }
 
 }  // namespace paddock::logagg
+
+#include <fstream>
+#include <sstream>
+
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace paddock::logagg {
+
+TEST_CASE("The log-aggregator section of host/default_config.json is a valid config",
+          "[settings]") {
+  std::ifstream f(std::string(PADDOCK_SOURCE_DIR) + "/host/default_config.json");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  google::protobuf::Struct host;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(ss.str(), &host).ok());
+  const auto& section =
+      host.fields().at("plugins").struct_value().fields().at("log-aggregator").struct_value();
+  std::string json;
+  REQUIRE(google::protobuf::util::MessageToJsonString(section.fields().at("config"), &json).ok());
+  LogAggregatorConfig c;
+  google::protobuf::util::JsonParseOptions strict;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(json, &c, strict).ok());
+  REQUIRE(SettingsFromConfig(c).ok());
+}
+
+}  // namespace paddock::logagg
