@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,7 +94,10 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(UniqueFd udp, UniqueFd tc
 Ingest::~Ingest() { Stop(); }
 
 void Ingest::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    prctl(PR_SET_NAME, "logagg-recv");  // Shows in /proc/PID/task/*/comm and perf.
+    Run();
+  });
 }
 
 void Ingest::StopIntake() {

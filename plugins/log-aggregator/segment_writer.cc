@@ -1,5 +1,6 @@
 #include "segment_writer.h"
 
+#include <sys/prctl.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -41,7 +42,10 @@ SegmentWriter::SegmentWriter(Ring& ring, SegmentCatalog& catalog, Stats& stats, 
 SegmentWriter::~SegmentWriter() { Stop(); }
 
 void SegmentWriter::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    prctl(PR_SET_NAME, "logagg-write");
+    Run();
+  });
 }
 
 void SegmentWriter::Wake(bool flush_now) {
