@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "absl/strings/str_cat.h"
+#include "paddock/errno_status.h"
 
 namespace paddock::gcounter {
 
@@ -13,7 +13,7 @@ absl::StatusOr<int> SocketFamily(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat("getsockname: ", std::strerror(errno)));
+    return ErrnoStatus(errno, "getsockname of the gossip socket");
   }
   if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
     return absl::FailedPreconditionError("the gossip socket is not an IPv4/IPv6 socket");
@@ -90,7 +90,7 @@ absl::StatusOr<size_t> UdpReceiver::Receive(int fd,
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
     // ICMP errors from earlier sends surface here on some kernels; they are not fatal.
     if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) return 0;
-    return absl::UnavailableError(absl::StrCat("recvmmsg: ", std::strerror(errno)));
+    return ErrnoStatus(errno, "recvmmsg");
   }
   for (int i = 0; i < rc; ++i) {
     absl::StatusOr<PeerAddr> from = PeerAddr::FromSockaddr(reinterpret_cast<sockaddr*>(&addrs_[i]),
