@@ -66,6 +66,7 @@ void DeltaBuffer::Add(ReplicaId origin, uint64_t from, uint64_t to,
     }
   }
   item.sends = 0;
+  item.age = 0;
   item.pieces_for = 0;
   item.known_by.clear();
   AddKnown(item, source);
@@ -111,7 +112,7 @@ void DeltaBuffer::Sent(HotItem* item, uint64_t peer) {
 
 void DeltaBuffer::Retire(uint32_t limit) {
   for (auto it = items_.begin(); it != items_.end();) {
-    if (it->second.sends >= limit) {
+    if (it->second.sends >= limit || ++it->second.age >= 2 * limit) {
       items_.erase(it++);
     } else {
       ++it;

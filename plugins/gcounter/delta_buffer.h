@@ -24,6 +24,7 @@ struct HotItem {
   uint64_t from = 0, to = 0;  // Claim, as in DeltaItem.
   std::map<std::string, EntryValue> entries;
   uint32_t sends = 0;
+  uint32_t age = 0;  // Retire() calls (rounds) since the item last changed.
   absl::InlinedVector<uint64_t, 8> known_by;  // Peer keys (PeerAddr::Key).
 
   bool KnownBy(uint64_t peer) const;
@@ -57,7 +58,8 @@ class DeltaBuffer {
   std::vector<HotItem*>& ForPeer(uint64_t peer);
   // Records that `item` went to `peer`.
   static void Sent(HotItem* item, uint64_t peer);
-  // Drops items transmitted at least `limit` times.
+  // Called once per round: drops items transmitted at least `limit` times, or alive for
+  // `2 * limit` rounds (with few peers an item may have nobody left to go to).
   void Retire(uint32_t limit);
 
   bool empty() const { return items_.empty(); }

@@ -190,7 +190,11 @@ void Replica::Reincarnate(ReplicaId new_self, uint64_t boot) {
 void Replica::Tick(int64_t now_ns, std::vector<Datagram>* out) {
   now_ns_ = now_ns;
   ++stats_.rounds;
-  if (!auth_) return;
+  store_.Touch(self_, now_ns);  // We always hear from ourselves.
+  if (!auth_) {
+    hot_.Retire(RetransmitLimit());
+    return;
+  }
   const std::vector<PeerAddr>& candidates = Candidates();
   const size_t n = candidates.size();
   const size_t k = std::min<size_t>(options_.fanout, n);

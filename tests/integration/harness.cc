@@ -1,6 +1,7 @@
 #include "integration/harness.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -168,14 +169,25 @@ bool Host::Start(const std::vector<std::string>& extra_args) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int netns = -1;
+  if (!netns_.empty()) {
+    netns = open(("/run/netns/" + netns_).c_str(), O_RDONLY | O_CLOEXEC);
+    if (netns < 0) {
+      close(log);
+      return false;
+    }
+  }
   pid_ = fork();
   if (pid_ == 0) {
     dup2(log, 1);
     dup2(log, 2);
+    if (netns >= 0 && setns(netns, CLONE_NEWNET) != 0) _exit(126);
     execv(args[0], args.data());
     _exit(127);
   }
+  if (netns >= 0) close(netns);
+  reaped_ = false;
   close(log);
   return WaitFor(
              [&] {

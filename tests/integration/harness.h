@@ -58,7 +58,12 @@ class Host {
   // Writes arbitrary bytes as a file in the plugin directory.
   void AddFile(const std::string& file_name, const std::string& bytes);
 
-  // Starts paddockd and waits until its control socket answers. False on failure.
+  // Runs paddockd inside the network namespace /run/netns/<name> (setns before exec, so
+  // unlike `ip netns exec` the mounts, /sys and its cgroups stay as they are). "" (the
+  // default) keeps the test's namespace. Call before Start.
+  void SetNetns(std::string name) { netns_ = std::move(name); }
+  // Starts paddockd and waits until its control socket answers. False on failure. May be
+  // called again after the previous paddockd exited (Wait), with the same directories.
   bool Start(const std::vector<std::string>& extra_args = {});
   // Sends `sig` to paddockd.
   void Signal(int sig);
@@ -88,6 +93,7 @@ class Host {
   TempDir dir_;
   std::string plugin_dir_, socket_, runtime_dir_, data_dir_, config_path_, log_path_;
   std::string extra_config_;
+  std::string netns_;
   pid_t pid_ = -1;
   bool reaped_ = false;
 };
