@@ -5,7 +5,8 @@
 # writes <target>.desc, a FileDescriptorSet with all imports, for embedding in manifests.
 function(paddock_proto_library target)
   cmake_parse_arguments(P "" "ROOT" "PROTOS;DEPS;IMPORT_DIRS" ${ARGN})
-  set(gen ${CMAKE_CURRENT_BINARY_DIR}/gen)
+  # Per target, so one proto can be compiled into several plugins in one directory.
+  set(gen ${CMAKE_CURRENT_BINARY_DIR}/${target}_gen)
   file(MAKE_DIRECTORY ${gen})
   set(srcs)
   set(abs_protos)

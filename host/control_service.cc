@@ -1,5 +1,8 @@
 #include "host/control_service.h"
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "host/grpc_status.h"
 
@@ -70,43 +73,99 @@ grpc::Status ControlService::Logs(grpc::ServerContext* ctx, const paddock::v1::L
   return grpc::Status::OK;
 }
 
-grpc::Status ControlService::Call(grpc::ServerContext*, const paddock::v1::CallRequest* req,
-                                  paddock::v1::CallResponse* out) {
-  if (req->json().size() > kMaxCallJsonBytes) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request JSON larger than 4 MiB");
+absl::StatusOr<ControlService::PreparedCall> ControlService::Prepare(
+    const paddock::v1::CallRequest& req, MethodCatalog::Shape shape) {
+  if (req.json().size() > kMaxCallJsonBytes) {
+    return absl::InvalidArgumentError("request JSON larger than 4 MiB");
   }
-  std::shared_ptr<const Route> route = router_->Get(req->plugin());
-  if (route == nullptr) {
-    auto info = supervisor_->Status(req->plugin());
-    if (!info.ok()) return ToGrpc(info.status());
+  PreparedCall call;
+  call.counted = router_->Acquire(req.plugin());
+  if (call.counted == nullptr) {
+    auto info = supervisor_->Status(req.plugin());
+    if (!info.ok()) return info.status();
     std::string why = paddock::v1::PluginState_Name(info->state());
     if (!info->error().empty()) absl::StrAppend(&why, ": ", info->error());
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        absl::StrCat("plugin \"", req->plugin(), "\" is not serving (", why, ")"));
+    return absl::UnavailableError(
+        absl::StrCat("plugin \"", req.plugin(), "\" is not serving (", why, ")"));
   }
-  auto method = route->catalog->Resolve(req->method());
+  call.route = call.counted->route();
+  auto method = call.route->catalog->Resolve(req.method(), shape);
   if (!method.ok()) {
-    return ToGrpc(
-        absl::Status(method.status().code(),
-                     absl::StrCat("plugin \"", req->plugin(), "\": ", method.status().message())));
+    return absl::Status(method.status().code(),
+                        absl::StrCat("plugin \"", req.plugin(), "\": ", method.status().message()));
   }
-  auto body = route->catalog->JsonToRequest(*method, req->json());
-  if (!body.ok()) return ToGrpc(body.status());
-  uint32_t timeout_ms = req->timeout_ms() ? req->timeout_ms() : kDefaultCallTimeoutMs;
-  std::string path = MethodCatalog::FullPath(*method);
+  call.method = *method;
+  auto body = call.route->catalog->JsonToRequest(call.method, req.json());
+  if (!body.ok()) return body.status();
+  call.body = std::move(*body);
+  call.path = MethodCatalog::FullPath(call.method);
+  return call;
+}
+
+grpc::Status ControlService::Unary(PreparedCall& call, uint32_t timeout_ms,
+                                   paddock::v1::CallResponse* out) {
   std::string response;
-  {
-    RouteCall call(route);
-    grpc::Status s =
-        call->client->CallUnary(path, *body, &response, absl::Milliseconds(timeout_ms));
-    if (!s.ok()) return s;
-  }
-  auto json = route->catalog->ResponseToJson(*method, response);
+  grpc::Status s = call.route->client->CallUnary(
+      call.path, call.body, &response,
+      absl::Milliseconds(timeout_ms ? timeout_ms : kDefaultCallTimeoutMs));
+  call.counted.reset();
+  if (!s.ok()) return s;
+  auto json = call.route->catalog->ResponseToJson(call.method, response);
   if (!json.ok()) return ToGrpc(json.status());
   out->set_json(std::move(*json));
-  out->set_generation(route->generation);
-  out->set_method(path);
+  out->set_generation(call.route->generation);
+  out->set_method(call.path);
   return grpc::Status::OK;
+}
+
+grpc::Status ControlService::Call(grpc::ServerContext*, const paddock::v1::CallRequest* req,
+                                  paddock::v1::CallResponse* out) {
+  auto call = Prepare(*req, MethodCatalog::Shape::kUnary);
+  if (!call.ok()) return ToGrpc(call.status());
+  return Unary(*call, req->timeout_ms(), out);
+}
+
+grpc::Status ControlService::CallStream(grpc::ServerContext* ctx,
+                                        const paddock::v1::CallRequest* req,
+                                        grpc::ServerWriter<paddock::v1::CallResponse>* writer) {
+  auto call = Prepare(*req, MethodCatalog::Shape::kUnaryOrServerStream);
+  if (!call.ok()) return ToGrpc(call.status());
+  if (!call->method->server_streaming()) {
+    paddock::v1::CallResponse out;
+    grpc::Status s = Unary(*call, req->timeout_ms(), &out);
+    if (s.ok()) writer->Write(out);
+    return s;
+  }
+  grpc::ClientContext plugin_ctx;
+  if (req->timeout_ms() > 0) {
+    plugin_ctx.set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::Milliseconds(req->timeout_ms())));
+  }
+  // A sync server learns of a client that went away only by asking: a watcher cancels the
+  // plugin's stream as soon as our caller is gone, even while the stream is idle.
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done.load()) {
+      if (ctx->IsCancelled()) {
+        plugin_ctx.TryCancel();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  grpc::Status s = call->route->client->CallServerStream(
+      call->path, call->body, &plugin_ctx, [&](const std::string& bytes) {
+        auto json = call->route->catalog->ResponseToJson(call->method, bytes);
+        if (!json.ok()) return false;
+        paddock::v1::CallResponse out;
+        out.set_json(std::move(*json));
+        out.set_generation(call->route->generation);
+        out.set_method(call->path);
+        return writer->Write(out);
+      });
+  done.store(true);
+  watcher.join();
+  return s;
 }
 
 grpc::Status ControlService::GetConfig(grpc::ServerContext*, const paddock::v1::GetConfigRequest*,

@@ -202,15 +202,20 @@ int CmdCall(Ctl& ctl, const std::vector<std::string>& args) {
       req.set_json(args[3]);
     }
   }
+  // Streams print one JSON answer per line as they arrive; unary calls print one. Without
+  // --timeout a stream runs until the plugin ends it or Ctrl-C.
   grpc::ClientContext ctx;
-  ctl.Prepare(&ctx, kDefaultTimeoutS);
   if (ctl.options().timeout_s > 0) {
+    ctl.Prepare(&ctx, kDefaultTimeoutS);
     req.set_timeout_ms(static_cast<uint32_t>(ctl.options().timeout_s * 1000));
   }
+  auto reader = ctl.stub().CallStream(&ctx, req);
   paddock::v1::CallResponse r;
-  grpc::Status s = ctl.stub().Call(&ctx, req, &r);
+  while (reader->Read(&r)) {
+    std::cout << (ctl.options().json ? ToJson(r) : r.json()) << std::endl;
+  }
+  grpc::Status s = reader->Finish();
   if (!s.ok()) return ctl.Fail(s);
-  std::cout << (ctl.options().json ? ToJson(r) : r.json()) << "\n";
   return 0;
 }
 

@@ -46,7 +46,8 @@ std::vector<std::string> MethodCatalog::MethodNames() const {
   return out;
 }
 
-absl::StatusOr<const pb::MethodDescriptor*> MethodCatalog::Resolve(std::string_view spec) const {
+absl::StatusOr<const pb::MethodDescriptor*> MethodCatalog::Resolve(std::string_view spec,
+                                                                   Shape shape) const {
   std::string_view s = spec;
   if (!s.empty() && s[0] == '/') s.remove_prefix(1);
   const pb::MethodDescriptor* found = nullptr;
@@ -72,9 +73,17 @@ absl::StatusOr<const pb::MethodDescriptor*> MethodCatalog::Resolve(std::string_v
     return absl::NotFoundError(absl::StrCat("no method \"", ToAbsl(spec),
                                             "\"; methods: ", absl::StrJoin(MethodNames(), ", ")));
   }
-  if (found->client_streaming() || found->server_streaming()) {
+  if (found->client_streaming()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("method ", FullPath(found), " is streaming; call supports unary methods"));
+        absl::StrCat("method ", FullPath(found),
+                     " is client-streaming; only unary and server-streaming "
+                     "methods can be called"));
+  }
+  if (found->server_streaming() && shape == Shape::kUnary) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("method ", FullPath(found),
+                     " is server-streaming; use CallStream (paddockctl call "
+                     "streams it)"));
   }
   return found;
 }

@@ -23,9 +23,14 @@ class MethodCatalog {
   static absl::StatusOr<std::shared_ptr<const MethodCatalog>> Create(
       const paddock::v1::PluginManifest& manifest);
 
+  // Which method shapes a caller can drive.
+  enum class Shape { kUnary, kUnaryOrServerStream };
+
   // Finds a method by "Method" (unique across the plugin's services), "pkg.Service/Method"
-  // or "/pkg.Service/Method". NotFound lists what exists; FailedPrecondition for streaming.
-  absl::StatusOr<const google::protobuf::MethodDescriptor*> Resolve(std::string_view spec) const;
+  // or "/pkg.Service/Method". NotFound lists what exists; FailedPrecondition for a shape
+  // the caller cannot drive (client streaming never; server streaming unless allowed).
+  absl::StatusOr<const google::protobuf::MethodDescriptor*> Resolve(
+      std::string_view spec, Shape shape = Shape::kUnary) const;
 
   // Parses `json` ("" = empty message) as the method's request and serializes it.
   // InvalidArgument names the problem.

@@ -2,6 +2,7 @@
 
 #include "grpcpp/create_channel.h"
 #include "grpcpp/impl/codegen/client_unary_call.h"
+#include "grpcpp/impl/codegen/sync_stream.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "host/grpc_status.h"
@@ -106,6 +107,38 @@ absl::StatusOr<paddock::v1::MetricsResponse> PluginClient::Metrics(absl::Duratio
   return resp;
 }
 
+namespace {
+
+std::string Flatten(const grpc::ByteBuffer& buf, bool* ok) {
+  std::vector<grpc::Slice> slices;
+  *ok = buf.Dump(&slices).ok();
+  std::string out;
+  for (const auto& sl : slices) out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  return out;
+}
+
+}  // namespace
+
+grpc::Status PluginClient::CallServerStream(
+    const std::string& method, const std::string& request, grpc::ClientContext* ctx,
+    const std::function<bool(const std::string&)>& on_message) {
+  grpc::Slice slice(request);
+  grpc::ByteBuffer req(&slice, 1);
+  grpc::internal::RpcMethod rpc(method.c_str(), grpc::internal::RpcMethod::SERVER_STREAMING);
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(channel_.get(), rpc, ctx, req));
+  grpc::ByteBuffer msg;
+  while (reader->Read(&msg)) {
+    bool ok = false;
+    std::string bytes = Flatten(msg, &ok);
+    if (!ok || !on_message(bytes)) {
+      ctx->TryCancel();
+      break;
+    }
+  }
+  return reader->Finish();
+}
+
 grpc::Status PluginClient::CallUnary(const std::string& method, const std::string& request,
                                      std::string* response, absl::Duration timeout) {
   grpc::ClientContext ctx;
@@ -119,11 +152,9 @@ grpc::Status PluginClient::CallUnary(const std::string& method, const std::strin
       grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::NORMAL_RPC), &ctx, req,
       &resp);
   if (!s.ok()) return s;
-  std::vector<grpc::Slice> slices;
-  if (!resp.Dump(&slices).ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "bad response");
-  response->clear();
-  for (const auto& sl : slices)
-    response->append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  bool ok = false;
+  *response = Flatten(resp, &ok);
+  if (!ok) return grpc::Status(grpc::StatusCode::INTERNAL, "bad response");
   return s;
 }
 

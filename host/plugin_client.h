@@ -2,6 +2,7 @@
 // the instance's unix socket, and typed calls to its lifecycle and health services.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,13 @@ class PluginClient {
   // `response` with the serialized answer. Returns the plugin's status as is.
   grpc::Status CallUnary(const std::string& method, const std::string& request,
                          std::string* response, absl::Duration timeout);
+
+  // Calls server-streaming `method` with serialized `request` and hands each serialized
+  // answer to `on_message` until the stream ends or it returns false (then the call is
+  // cancelled). `ctx` carries the deadline and can be cancelled from another thread.
+  grpc::Status CallServerStream(const std::string& method, const std::string& request,
+                                grpc::ClientContext* ctx,
+                                const std::function<bool(const std::string&)>& on_message);
 
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 

@@ -16,6 +16,13 @@ void Router::Remove(const std::string& plugin, uint64_t generation) {
   if (it != routes_.end() && it->second->generation == generation) routes_.erase(it);
 }
 
+std::unique_ptr<RouteCall> Router::Acquire(const std::string& plugin) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = routes_.find(plugin);
+  if (it == routes_.end()) return nullptr;
+  return std::make_unique<RouteCall>(it->second);
+}
+
 std::shared_ptr<const Route> Router::Get(const std::string& plugin) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = routes_.find(plugin);

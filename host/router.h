@@ -37,6 +37,7 @@ class RouteCall {
   RouteCall& operator=(const RouteCall&) = delete;
   const Route& operator*() const { return *route_; }
   const Route* operator->() const { return route_.get(); }
+  const std::shared_ptr<const Route>& route() const { return route_; }
 
  private:
   std::shared_ptr<const Route> route_;
@@ -51,6 +52,10 @@ class Router {
   void Remove(const std::string& plugin, uint64_t generation);
   // The route in force, or null when the plugin is not serving.
   std::shared_ptr<const Route> Get(const std::string& plugin) const;
+  // The route in force with this call already counted on it, or null. Counting under the
+  // router's lock means that once a flip returns, no new call can start on the old route:
+  // the supervisor may retire it as soon as its `inflight` drops to zero.
+  std::unique_ptr<RouteCall> Acquire(const std::string& plugin) const;
 
  private:
   mutable absl::Mutex mu_;

@@ -76,3 +76,12 @@ TEST_CASE("a manifest whose services are not in its descriptors is refused", "[m
   m.add_services()->set_name("paddock.v1.Missing");
   CHECK(absl::IsInvalidArgument(MethodCatalog::Create(m).status()));
 }
+
+TEST_CASE("server-streaming methods resolve when the caller can stream", "[method_catalog]") {
+  auto c = MethodCatalog::Create(ControlManifest());
+  REQUIRE(c.ok());
+  auto logs = (*c)->Resolve("Logs", MethodCatalog::Shape::kUnaryOrServerStream);
+  REQUIRE(logs.ok());
+  CHECK((*logs)->server_streaming());
+  CHECK((*c)->Resolve("List", MethodCatalog::Shape::kUnaryOrServerStream).ok());
+}

@@ -1,0 +1,104 @@
+// A test plugin answering with its own version and generation. Built several times from
+// this one source: echo-v1 and echo-v2 (same plugin name "echo", versions 1.0.0 and 2.0.0)
+// for hot-reload tests, and broken builds (ECHO_BROKEN) that exit at start, never become
+// healthy, or crash after serving once.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "echo.grpc.pb.h"
+#include "paddock/plugin.h"
+#include "plugin-sdk/manifest_section.h"
+
+namespace {
+
+std::string Version() {
+  auto m = paddock::sdk::EmbeddedManifest();
+  return m.ok() ? m->version() : "?";
+}
+
+class EchoService final : public paddock::test::v1::Echo::Service {
+ public:
+  explicit EchoService(paddock::Context* ctx) : ctx_(ctx), version_(Version()) {}
+
+  grpc::Status Echo(grpc::ServerContext*, const paddock::test::v1::EchoRequest* req,
+                    paddock::test::v1::EchoReply* out) override {
+    if (req->sleep_ms() > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(req->sleep_ms()));
+    out->set_text(req->text());
+    out->set_version(version_);
+    out->set_generation(ctx_->generation());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Count(grpc::ServerContext* sctx, const paddock::test::v1::CountRequest* req,
+                     grpc::ServerWriter<paddock::test::v1::CountReply>* writer) override {
+    for (uint32_t i = 1; i <= req->n() && !sctx->IsCancelled(); ++i) {
+      if (i > 1 && req->interval_ms() > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(req->interval_ms()));
+      }
+      paddock::test::v1::CountReply r;
+      r.set_i(i);
+      r.set_version(version_);
+      if (!writer->Write(r)) break;
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Config(grpc::ServerContext*, const paddock::test::v1::ConfigRequest*,
+                      paddock::test::v1::ConfigReply* out) override {
+    auto snap = ctx_->config();
+    out->set_version(snap->version());
+    out->set_json(snap->json());
+    out->set_applied_unix_nanos(applied_.load());
+    return grpc::Status::OK;
+  }
+
+  void MarkApplied() {
+    applied_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count());
+  }
+
+ private:
+  paddock::Context* ctx_;
+  std::string version_;
+  std::atomic<int64_t> applied_{0};
+};
+
+class EchoPlugin final : public paddock::Plugin {
+ public:
+  absl::Status Init(paddock::Context& ctx) override {
+#if ECHO_BROKEN == 1
+    _exit(4);  // exits at start
+#elif ECHO_BROKEN == 2
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // never healthy
+#elif ECHO_BROKEN == 3
+    // Serves, then crashes shortly after its first health check passed.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      _exit(5);
+    }).detach();
+#endif
+    service_ = std::make_unique<EchoService>(&ctx);
+    ctx.AddService(service_.get());
+    return absl::OkStatus();
+  }
+
+  absl::Status Configure(const paddock::ConfigSnapshot& snapshot) override {
+    if (snapshot.json().find("\"reject\"") != std::string::npos) {
+      return absl::InvalidArgumentError("echo: config says reject");
+    }
+    if (service_) service_->MarkApplied();
+    return absl::OkStatus();
+  }
+
+ private:
+  std::unique_ptr<EchoService> service_;
+};
+
+}  // namespace
+
+PADDOCK_PLUGIN(EchoPlugin)
