@@ -108,13 +108,23 @@ absl::StatusOr<GossipBody> DecodeGossip(std::string_view packet) {
   absl::StatusOr<Header> header = DecodeHeader(packet);
   if (!header.ok()) return header.status();
   if (header->type != PacketType::kGossip) return Malformed("not a GOSSIP packet");
-  if (header->flags & ~(kFlagReply | kFlagBuckets)) return Malformed("unknown GOSSIP flags");
+  if (header->flags & ~(kFlagReply | kFlagBuckets | kFlagSketch)) {
+    return Malformed("unknown GOSSIP flags");
+  }
   WireReader r(Body(packet));
   GossipBody body;
   r.U64(&body.root);
   body.has_buckets = header->flags & kFlagBuckets;
   if (body.has_buckets) {
     for (uint64_t& b : body.buckets) r.U64(&b);
+  }
+  body.has_sketch = header->flags & kFlagSketch;
+  if (body.has_sketch) {
+    uint64_t count = 0;
+    if (!r.Varint(&count) || count > r.remaining() / 2) return Malformed("sketch");
+    body.sketch.resize(count);
+    for (uint16_t& h : body.sketch) r.U16(&h);
+    if (!std::is_sorted(body.sketch.begin(), body.sketch.end())) return Malformed("sketch order");
   }
   uint64_t name_count = 0;
   if (!r.Varint(&name_count) || name_count > r.remaining() / 2) return Malformed("name table");
@@ -200,12 +210,18 @@ size_t EmptyGossipBytes(bool buckets) {
 }
 
 GossipBuilder::GossipBuilder(size_t max_bytes, uint64_t root,
-                             const std::array<uint64_t, kBuckets>* buckets)
-    : max_bytes_(max_bytes), root_(root), buckets_(buckets) {}
+                             const std::array<uint64_t, kBuckets>* buckets,
+                             const std::vector<uint16_t>* sketch)
+    : max_bytes_(max_bytes),
+      root_(root),
+      buckets_(buckets),
+      sketch_(sketch),
+      fixed_bytes_(kHeaderBytes + 8 + (buckets ? 8 * kBuckets : 0) +
+                   (sketch ? VarintSize(sketch->size()) + 2 * sketch->size() : 0) + kTagBytes) {}
 
 size_t GossipBuilder::size() const {
-  return kHeaderBytes + 8 + (buckets_ ? 8 * kBuckets : 0) + VarintSize(names_.size()) +
-         names_bytes_ + VarintSize(item_count_) + items_.size() + kTagBytes;
+  return fixed_bytes_ + VarintSize(names_.size()) + names_bytes_ + VarintSize(item_count_) +
+         items_.size();
 }
 
 bool GossipBuilder::TryAdd(const DeltaItem& item) {
@@ -237,9 +253,8 @@ bool GossipBuilder::TryAdd(const DeltaItem& item) {
     indices.push_back(index);
     item_bytes += EntryBytes(e, index);
   }
-  size_t new_size = kHeaderBytes + 8 + (buckets_ ? 8 * kBuckets : 0) +
-                    VarintSize(names_.size() + added.size()) + names_bytes_ + added_bytes +
-                    VarintSize(item_count_ + 1) + items_.size() + item_bytes + kTagBytes;
+  size_t new_size = fixed_bytes_ + VarintSize(names_.size() + added.size()) + names_bytes_ +
+                    added_bytes + VarintSize(item_count_ + 1) + items_.size() + item_bytes;
   if (new_size > max_bytes_) return false;
   for (std::string_view name : added) {
     name_index_.emplace_back(std::string(name), names_.size());
@@ -261,7 +276,8 @@ bool GossipBuilder::TryAdd(const DeltaItem& item) {
 
 std::string GossipBuilder::Finish(Header header) {
   header.type = PacketType::kGossip;
-  header.flags = static_cast<uint8_t>((header.flags & kFlagReply) | (buckets_ ? kFlagBuckets : 0));
+  header.flags = static_cast<uint8_t>((header.flags & kFlagReply) | (buckets_ ? kFlagBuckets : 0) |
+                                      (sketch_ ? kFlagSketch : 0));
   std::string out;
   out.reserve(size());
   EncodeHeader(header, &out);
@@ -269,6 +285,10 @@ std::string GossipBuilder::Finish(Header header) {
   w.U64(root_);
   if (buckets_) {
     for (uint64_t b : *buckets_) w.U64(b);
+  }
+  if (sketch_) {
+    w.Varint(sketch_->size());
+    for (uint16_t h : *sketch_) w.U16(h);
   }
   w.Varint(names_.size());
   for (const std::string& n : names_) w.Bytes(n);
@@ -294,8 +314,11 @@ size_t StandaloneItemBytes(const DeltaItem& item) {
   return table + bytes + (VarintSize(names.size()) - 1) + (VarintSize(1) - 1);
 }
 
-std::vector<DeltaItem> ChunkItem(DeltaItem item, size_t max_bytes, bool buckets) {
-  size_t room = max_bytes - EmptyGossipBytes(buckets);
+size_t ItemRoom(size_t max_bytes, bool buckets, bool sketch) {
+  return max_bytes - EmptyGossipBytes(buckets) - (sketch ? SketchBudget(max_bytes) : 0);
+}
+
+std::vector<DeltaItem> ChunkItem(DeltaItem item, size_t room) {
   if (StandaloneItemBytes(item) <= room) return {std::move(item)};
   std::sort(item.entries.begin(), item.entries.end(), [](const WireEntry& a, const WireEntry& b) {
     return a.value.version < b.value.version;

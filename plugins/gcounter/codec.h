@@ -6,6 +6,7 @@
 //   tag (16 bytes): HMAC-SHA256-128 over header + body (auth.h)
 //
 // GOSSIP body:  root digest u64 | [16 bucket digests u64, if kFlagBuckets] |
+//               [sketch: varint count, count x u16, if kFlagSketch] |
 //               name table: varint count, (varint len, bytes)... |
 //               items: varint count, item...
 //   item:       origin u64 | from varint | to varint | chunk varint | chunks varint |
@@ -44,6 +45,8 @@ enum class PacketType : uint8_t { kGossip = 1, kVersions = 2 };
 // GOSSIP flags.
 inline constexpr uint8_t kFlagReply = 1;    // An answer: do not answer it with gossip.
 inline constexpr uint8_t kFlagBuckets = 2;  // Bucket digests follow the root.
+inline constexpr uint8_t kFlagSketch = 4;   // A sketch follows: 16 bits of the digest of
+                                            // each (origin, watermark), sorted.
 // VERSIONS flags.
 inline constexpr uint8_t kFlagWantReply = 1;  // Answer with your versions for the same mask.
 
@@ -73,6 +76,8 @@ struct GossipBody {
   uint64_t root = 0;
   bool has_buckets = false;
   std::array<uint64_t, kBuckets> buckets{};
+  bool has_sketch = false;
+  std::vector<uint16_t> sketch;
   std::vector<DeltaItem> items;
 };
 
@@ -95,8 +100,10 @@ void EncodeHeader(const Header& h, std::string* out);
 // added whole or not at all. Not thread-safe.
 class GossipBuilder {
  public:
-  // `max_bytes` is the whole packet's limit, at least kMinPacketBytes.
-  GossipBuilder(size_t max_bytes, uint64_t root, const std::array<uint64_t, kBuckets>* buckets);
+  // `max_bytes` is the whole packet's limit, at least kMinPacketBytes. `buckets` and
+  // `sketch` are optional (null: not sent) and must outlive the builder.
+  GossipBuilder(size_t max_bytes, uint64_t root, const std::array<uint64_t, kBuckets>* buckets,
+                const std::vector<uint16_t>* sketch = nullptr);
   // Adds `item` if it fits; false (and nothing added) otherwise.
   bool TryAdd(const DeltaItem& item);
   size_t items() const { return item_count_; }
@@ -109,6 +116,8 @@ class GossipBuilder {
   size_t max_bytes_;
   uint64_t root_;
   const std::array<uint64_t, kBuckets>* buckets_;
+  const std::vector<uint16_t>* sketch_;
+  size_t fixed_bytes_;                                      // Header, root, buckets, sketch, tag.
   std::vector<std::string> names_;                          // Table order.
   std::vector<std::pair<std::string, size_t>> name_index_;  // Small linear map.
   size_t names_bytes_ = 0;
@@ -123,9 +132,15 @@ size_t StandaloneItemBytes(const DeltaItem& item);
 // Bytes of a GOSSIP packet with no items (header, root, buckets, empty tables, tag).
 size_t EmptyGossipBytes(bool buckets);
 
-// Splits `item` into pieces that each fit a packet of `max_bytes` alone; entries are
-// ordered by version. Returns {item} when it fits.
-std::vector<DeltaItem> ChunkItem(DeltaItem item, size_t max_bytes, bool buckets);
+// Most bytes a sketch may take in a packet of `max_bytes` (larger sketches are not sent).
+inline size_t SketchBudget(size_t max_bytes) { return max_bytes / 4; }
+
+// Bytes an item may take in a packet of `max_bytes` that also carries the bucket digests
+// (if `buckets`) and possibly a sketch (if `sketch`).
+size_t ItemRoom(size_t max_bytes, bool buckets, bool sketch);
+// Splits `item` into pieces that each take at most `room` bytes alone; entries are ordered
+// by version. Returns {item} when it fits.
+std::vector<DeltaItem> ChunkItem(DeltaItem item, size_t room);
 
 // Encodes VERSIONS bodies for `origins` (watermarks per origin, all in `mask`'s buckets)
 // into as many packets as needed, each listing whole buckets; returns header+body strings.

@@ -20,7 +20,7 @@ DeltaItem HotItem::ToWire() const {
 
 const std::vector<DeltaItem>& HotItem::Pieces(size_t max_bytes) {
   if (pieces_for != max_bytes) {
-    pieces = ChunkItem(ToWire(), max_bytes, true);
+    pieces = ChunkItem(ToWire(), ItemRoom(max_bytes, true, true));
     pieces_for = max_bytes;
   }
   return pieces;

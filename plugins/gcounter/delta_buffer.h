@@ -24,7 +24,8 @@ struct HotItem {
   uint64_t from = 0, to = 0;  // Claim, as in DeltaItem.
   std::map<std::string, EntryValue> entries;
   uint32_t sends = 0;
-  uint32_t age = 0;  // Retire() calls (rounds) since the item last changed.
+  uint32_t age = 0;     // Retire() calls (rounds) since the item last changed.
+  uint32_t cursor = 0;  // First piece of the next send (pieces rotate across sends).
   absl::InlinedVector<uint64_t, 8> known_by;  // Peer keys (PeerAddr::Key).
 
   bool KnownBy(uint64_t peer) const;

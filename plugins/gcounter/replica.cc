@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "wire.h"
 
 namespace paddock::gcounter {
 
@@ -17,7 +18,9 @@ absl::Status ValidateOptions(const EngineOptions& o) {
   if (o.max_packets_per_peer < 1 || o.max_packets_per_peer > 64) {
     return absl::InvalidArgumentError("max_packets_per_peer must be 1-64");
   }
+  if (o.idle_fanout > o.fanout) return absl::InvalidArgumentError("idle_fanout above fanout");
   if (o.retransmit_limit > 10000) return absl::InvalidArgumentError("retransmit_limit too large");
+  if (o.push_limit > 10000) return absl::InvalidArgumentError("push_limit too large");
   if (o.max_sync_packets < 1 || o.max_sync_packets > 4096) {
     return absl::InvalidArgumentError("max_sync_packets must be 1-4096");
   }
@@ -74,6 +77,10 @@ void Replica::SetPeers(std::vector<PeerAddr> peers) {
   }
   peers_ = std::move(unique);
   candidates_dirty_ = true;
+}
+
+uint32_t Replica::PushLimit() const {
+  return options_.push_limit > 0 ? options_.push_limit : options_.fanout;
 }
 
 uint32_t Replica::RetransmitLimit() {
@@ -197,7 +204,11 @@ void Replica::Tick(int64_t now_ns, std::vector<Datagram>* out) {
   }
   const std::vector<PeerAddr>& candidates = Candidates();
   const size_t n = candidates.size();
-  const size_t k = std::min<size_t>(options_.fanout, n);
+  // Quiet (nothing to spread): root-only heartbeats to idle_fanout peers keep liveness and
+  // let differences show; with news, the full fanout. Every push is also a pull, so a
+  // smaller idle fanout slows how fast an uninformed node pulls: it defaults to fanout.
+  const uint32_t quiet = options_.idle_fanout > 0 ? options_.idle_fanout : options_.fanout;
+  const size_t k = std::min<size_t>(hot_.empty() ? quiet : options_.fanout, n);
   // k distinct peers uniformly at random: rejection sampling when k is small against n,
   // else a partial Fisher-Yates shuffle of the indices.
   absl::InlinedVector<size_t, 8> chosen;
@@ -215,7 +226,11 @@ void Replica::Tick(int64_t now_ns, std::vector<Datagram>* out) {
       chosen.push_back(all[i]);
     }
   }
-  for (size_t i : chosen) SendGossip(candidates[i], /*reply=*/false, /*heartbeat=*/true, out);
+  // While news is spreading, pushes carry digests so the answers leave out what we hold.
+  const bool digests = !hot_.empty();
+  for (size_t i : chosen) {
+    SendGossip(candidates[i], /*reply=*/false, /*heartbeat=*/true, digests, out);
+  }
   hot_.Retire(RetransmitLimit());
   // Once a second: forget learned peers, digests and partial chunk sets that went quiet.
   if (now_ns - last_sweep_ns_ >= 1'000'000'000) {
@@ -251,48 +266,66 @@ void Replica::Sweep(int64_t now_ns) {
   std::erase_if(reassembly_, [&](const Reassembly& r) { return now_ns - r.last_ns > ttl; });
 }
 
-size_t Replica::SendGossip(const PeerAddr& to, bool reply, bool heartbeat,
+size_t Replica::SendGossip(const PeerAddr& to, bool reply, bool heartbeat, bool digests,
                            std::vector<Datagram>* out) {
   uint64_t key = to.Key();
   const uint64_t root = store_.root();
   auto pit = peer_digests_.find(key);
   const PeerDigest* pd = pit == peer_digests_.end() ? nullptr : &pit->second;
   std::vector<HotItem*>& items = hot_.ForPeer(key);
-  std::erase_if(items, [&](const HotItem* item) { return PeerHolds(pd, *item); });
-  // A peer whose last root equals ours compares roots only: the buckets are not needed.
-  const auto* buckets = (pd && pd->root == root) ? nullptr : &store_.buckets();
+  // Items the peer provably holds are not sent; like a rumor told to someone who knew it,
+  // that still counts towards retiring them (Demers et al.'s "feedback" variant).
+  std::erase_if(items, [&](HotItem* item) {
+    if (!PeerHolds(pd, *item)) return false;
+    DeltaBuffer::Sent(item, key);
+    return true;
+  });
+  // Digests (bucket digests and the sketch) only when asked: the root alone tells a peer
+  // whether we differ, and it answers with its digests when we do.
+  const auto* buckets = digests ? &store_.buckets() : nullptr;
+  const std::vector<uint16_t>& sk = store_.Sketch();
+  const std::vector<uint16_t>* sketch =
+      digests && VarintSize(sk.size()) + 2 * sk.size() <= SketchBudget(options_.max_packet_bytes)
+          ? &sk
+          : nullptr;
   Header h;
   h.sender = self_;
   h.flags = reply ? kFlagReply : 0;
   size_t packets = 0, sent = 0;
-  auto builder = std::make_unique<GossipBuilder>(options_.max_packet_bytes, root, buckets);
+  auto builder = std::make_unique<GossipBuilder>(options_.max_packet_bytes, root, buckets, sketch);
   auto flush = [&] {
     h.seq = NextSeq();
     Emit(to, builder->Finish(h), out);
     ++packets;
-    builder = std::make_unique<GossipBuilder>(options_.max_packet_bytes, root, buckets);
+    builder = std::make_unique<GossipBuilder>(options_.max_packet_bytes, root, buckets, sketch);
   };
   bool full = false;
   for (HotItem* item : items) {
     if (full) break;
+    // Pushes carry only young items (an epidemic needs pushes early); later a node pulls
+    // what it lacks: every push carries its sketch, and the answer holds exactly that.
+    if (!reply && item->sends >= PushLimit()) continue;
     const std::vector<DeltaItem>& pieces = item->Pieces(options_.max_packet_bytes);
-    bool any = false;
-    for (const DeltaItem& piece : pieces) {
-      if (builder->TryAdd(piece)) {
-        any = true;
-        continue;
-      }
+    // A big item goes out a few pieces at a time; each send starts where the last one
+    // stopped, so every piece gets its turn.
+    size_t n = pieces.size(), count = 0;
+    for (; count < n; ++count) {
+      const DeltaItem& piece = pieces[(item->cursor + count) % n];
+      if (builder->TryAdd(piece)) continue;
       if (builder->items() > 0) flush();
-      if (packets >= options_.max_packets_per_peer) {
+      if (packets >= options_.max_packets_per_peer || !builder->TryAdd(piece)) {
         full = true;
         break;
       }
-      any = builder->TryAdd(piece) || any;
     }
-    if (any) {
-      DeltaBuffer::Sent(item, key);
-      ++sent;
+    if (count == 0) continue;
+    item->cursor = static_cast<uint32_t>((item->cursor + count) % n);
+    if (count == n) {
+      DeltaBuffer::Sent(item, key);  // The peer has had every piece from us.
+    } else {
+      ++item->sends;
     }
+    ++sent;
   }
   if (builder->items() > 0 && packets < options_.max_packets_per_peer) flush();
   if (packets == 0 && heartbeat) flush();
@@ -304,11 +337,23 @@ bool Replica::PeerHolds(const PeerDigest* pd, const HotItem& item) const {
   int b = BucketOf(item.origin);
   bool same =
       pd->root == store_.root() || (pd->has_buckets && pd->buckets[b] == store_.buckets()[b]);
-  if (!same) return false;
-  uint64_t wm = store_.Watermark(item.origin);
-  if (item.to > wm) return false;
+  if (same) {
+    // The peer's watermarks in this bucket equal ours now.
+    uint64_t wm = store_.Watermark(item.origin);
+    if (item.to > wm) same = false;
+    for (const auto& [name, v] : item.entries) {
+      if (v.version > wm) same = false;
+    }
+    if (same) return true;
+  }
+  // The sketch: the peer held this origin exactly up to the item's claim (a 16-bit match;
+  // a false match only delays this item for this peer: others and anti-entropy carry it).
+  if (pd->sketch.empty() || item.to == 0) return false;
+  if (!std::binary_search(pd->sketch.begin(), pd->sketch.end(), SketchOf(item.origin, item.to))) {
+    return false;
+  }
   for (const auto& [name, v] : item.entries) {
-    if (v.version > wm) return false;
+    if (v.version > item.to) return false;
   }
   return true;
 }
@@ -498,6 +543,7 @@ void Replica::HandleGossip(const PeerAddr& from, const Header& h, GossipBody bod
     pd.has_buckets = true;
     pd.buckets = body.buckets;
   }
+  if (body.has_sketch) pd.sketch = std::move(body.sketch);
   bool news = false;
   for (const DeltaItem& item : body.items) {
     if (ApplyItem(item, h.sender, key, now_ns)) {
@@ -506,17 +552,23 @@ void Replica::HandleGossip(const PeerAddr& from, const Header& h, GossipBody bod
     }
   }
   if (news) NoteChange(now_ns);
-  if (body.root == store_.root()) NoteInSync(h.sender, now_ns);
-  if (h.flags & kFlagReply) return;
-  // Push-pull: answer with what the sender does not hold.
-  size_t sent = SendGossip(from, /*reply=*/true, /*heartbeat=*/false, out);
-  if (sent > 0 || news || !body.has_buckets) return;
+  const bool differ = body.root != store_.root();
+  if (!differ) NoteInSync(h.sender, now_ns);
+  size_t sent = 0;
+  if (!(h.flags & kFlagReply)) {
+    // Push-pull: answer with what the sender does not hold, and with our digests when we
+    // differ (so it can leave out what we hold, or start anti-entropy).
+    sent = SendGossip(from, /*reply=*/true, /*heartbeat=*/differ, /*digests=*/differ, out);
+  }
+  if (sent > 0 || news || !differ || !body.has_buckets) return;
   uint16_t diff = 0;
   for (int b = 0; b < kBuckets; ++b) {
     if (body.buckets[b] != store_.buckets()[b]) diff |= static_cast<uint16_t>(1u << b);
   }
-  if (diff == 0) return;
-  // Quiet but different: anti-entropy on the differing buckets.
+  // Quiet but different: anti-entropy on the differing buckets, at most once a round (the
+  // answers are bounded by max_sync_packets).
+  if (diff == 0 || last_anti_entropy_round_ == stats_.rounds) return;
+  last_anti_entropy_round_ = stats_.rounds;
   ++stats_.anti_entropy;
   SendVersions(from, diff, /*want_reply=*/true, out);
 }
@@ -535,7 +587,8 @@ void Replica::HandleVersions(const PeerAddr& from, const Header& h, const Versio
     d.from = t;
     d.to = wm;
     d.entries = store_.EntriesAfter(origin, t);
-    for (DeltaItem& p : ChunkItem(std::move(d), options_.max_packet_bytes, false)) {
+    for (DeltaItem& p :
+         ChunkItem(std::move(d), ItemRoom(options_.max_packet_bytes, false, false))) {
       pieces.push_back(std::move(p));
     }
   }
@@ -552,13 +605,9 @@ void Replica::HandleVersions(const PeerAddr& from, const Header& h, const Versio
     if (t > store_.Watermark(origin)) need |= static_cast<uint16_t>(1u << BucketOf(origin));
   }
   if (!pieces.empty()) {
-    // More pieces than one answer may carry: start at a random piece, so repeated
+    // Perhaps more pieces than one answer may carry: start at a random piece, so repeated
     // exchanges cover all of them (the receiver keeps partial chunk sets).
-    size_t start = 0;
-    size_t budget_guess = static_cast<size_t>(options_.max_sync_packets) * 8;
-    if (pieces.size() > budget_guess) {
-      start = std::uniform_int_distribution<size_t>(0, pieces.size() - 1)(rng_);
-    }
+    size_t start = std::uniform_int_distribution<size_t>(0, pieces.size() - 1)(rng_);
     Header gh;
     gh.sender = self_;
     gh.flags = kFlagReply;

@@ -3,12 +3,18 @@
 // one Replica over its pre-opened UDP socket; scripts/bench-gcounter drives 128 of them
 // over loopback sockets. Same code, same wire.
 //
-// Every round the node sends a GOSSIP packet to `fanout` random peers: its root and bucket
-// digests plus the delta-buffer items that peer is not known to hold. The receiver merges
-// them and answers (push-pull) with its own items the sender does not hold. When neither
-// side had anything new for the other but their bucket digests differ, the receiver starts
-// anti-entropy: it sends its watermarks for the differing buckets (VERSIONS); the other
-// side answers with every change past them, and with its own watermarks where it is behind.
+// Every round the node pushes a GOSSIP packet to `fanout` random peers. Quiet, it carries
+// only the root digest (a heartbeat). While news spreads (the delta buffer is not empty)
+// it carries the young delta items the peer is not known to hold, plus the bucket digests
+// and a sketch (16 bits of the digest of every (origin, watermark)). The receiver merges,
+// then answers (push-pull) with its own items the pusher lacks — the sketch tells it which
+// — and with its digests when the roots differ. So a node that missed news pulls it from
+// every peer it pushes to. When neither side had anything for the other but their bucket
+// digests differ, anti-entropy runs: VERSIONS (watermarks of the differing buckets) is
+// answered with every change past them, and with the answerer's own watermarks where it
+// is behind. Items a peer provably holds are never sent to it (delta back-propagation
+// avoidance), and items retire after a bounded number of sends, so bytes per round follow
+// what changed recently (one entry per origin and counter), not how many increments.
 //
 // Not thread-safe: the owner serializes every call.
 #pragma once
@@ -34,10 +40,12 @@
 namespace paddock::gcounter {
 
 struct EngineOptions {
-  uint32_t fanout = 3;                // Peers contacted per round.
+  uint32_t fanout = 3;                // Peers contacted per round while news spreads.
+  uint32_t idle_fanout = 0;           // Peers contacted per round when there is none; 0: fanout.
   uint32_t max_packet_bytes = 1400;   // Whole UDP payload, tag included.
   uint32_t max_packets_per_peer = 2;  // GOSSIP packets to one peer per round (or reply).
   uint32_t retransmit_limit = 0;      // Sends of one delta item; 0: automatic (see below).
+  uint32_t push_limit = 0;            // Sends after which an item is only pulled; 0: fanout.
   uint32_t max_sync_packets = 32;     // Packets of one anti-entropy answer.
   uint32_t max_counters = 100000;
   uint32_t max_origins = 4096;
@@ -140,6 +148,7 @@ class Replica {
     uint64_t root = 0;
     bool has_buckets = false;
     std::array<uint64_t, kBuckets> buckets{};
+    std::vector<uint16_t> sketch;  // Sorted; empty when none was sent.
     int64_t at_ns = 0;
   };
   struct Reassembly {
@@ -162,8 +171,10 @@ class Replica {
   uint64_t NextSeq() { return ++seq_; }
   void Emit(const PeerAddr& to, std::string packet, std::vector<Datagram>* out);
   // Sends GOSSIP to `to` with the items it lacks; returns how many items went. With
-  // `heartbeat`, sends a packet even without items (digests only).
-  size_t SendGossip(const PeerAddr& to, bool reply, bool heartbeat, std::vector<Datagram>* out);
+  // `heartbeat`, sends a packet even without items; with `digests`, the packets carry the
+  // bucket digests and the sketch.
+  size_t SendGossip(const PeerAddr& to, bool reply, bool heartbeat, bool digests,
+                    std::vector<Datagram>* out);
   void SendVersions(const PeerAddr& to, uint16_t mask, bool want_reply, std::vector<Datagram>* out);
   void HandleGossip(const PeerAddr& from, const Header& h, GossipBody body, int64_t now_ns,
                     std::vector<Datagram>* out);
@@ -180,6 +191,7 @@ class Replica {
   // True when the digests `peer` reported prove it holds everything in `item`.
   bool PeerHolds(const PeerDigest* pd, const HotItem& item) const;
   uint32_t RetransmitLimit();
+  uint32_t PushLimit() const;
   void Sweep(int64_t now_ns);
 
   EngineOptions options_;
@@ -202,6 +214,7 @@ class Replica {
   absl::flat_hash_map<uint64_t, Learned> learned_;
   std::vector<PeerAddr> candidates_;
   int64_t last_sweep_ns_ = 0;
+  uint64_t last_anti_entropy_round_ = UINT64_MAX;
   bool candidates_dirty_ = true;
   absl::flat_hash_map<uint64_t, int64_t> heard_;  // Peer key -> last authentic packet.
   absl::flat_hash_map<uint64_t, PeerDigest> peer_digests_;

@@ -71,6 +71,8 @@ absl::StatusOr<Settings> ParseSettings(const v1::GcounterConfig& c) {
   if (c.fanout() != 0) s.engine.fanout = c.fanout();
   if (c.max_packet_bytes() != 0) s.engine.max_packet_bytes = c.max_packet_bytes();
   s.engine.retransmit_limit = c.retransmit_limit();
+  s.engine.idle_fanout = c.idle_fanout();
+  s.engine.push_limit = c.push_limit();
   if (c.max_counters() != 0) s.engine.max_counters = c.max_counters();
   if (c.recent_window_ms() != 0)
     s.engine.recent_window_ns = int64_t{c.recent_window_ms()} * 1'000'000;

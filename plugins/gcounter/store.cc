@@ -68,6 +68,19 @@ void Store::SetWatermark(ReplicaId id, Origin& o, uint64_t wm) {
   o.watermark = wm;
   if (wm > 0) buckets_[b] += DigestOf(id, wm);
   UpdateRoot();
+  sketch_dirty_ = true;
+}
+
+const std::vector<uint16_t>& Store::Sketch() const {
+  if (sketch_dirty_) {
+    sketch_.clear();
+    for (const auto& [id, o] : origins_) {
+      if (o.watermark > 0) sketch_.push_back(SketchOf(id, o.watermark));
+    }
+    std::sort(sketch_.begin(), sketch_.end());
+    sketch_dirty_ = false;
+  }
+  return sketch_;
 }
 
 bool Store::ApplyClaim(ReplicaId origin, uint64_t from, uint64_t to) {

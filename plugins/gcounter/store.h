@@ -61,6 +61,10 @@ class Store {
   // Digests over (origin, watermark) of every origin with a watermark above 0: equal
   // digests mean equal watermarks (up to 2^-64 chance).
   uint64_t root() const { return root_; }
+  // 16 bits of DigestOf(origin, watermark) for every origin with a watermark above 0,
+  // sorted: a peer holding this sketch can tell (w.h.p.) whether we hold an origin up to
+  // a given watermark. Cached until a watermark changes.
+  const std::vector<uint16_t>& Sketch() const;
   const std::array<uint64_t, kBuckets>& buckets() const { return buckets_; }
 
   // Marks `origin` as heard from at `now_ns` (a packet from it, or news of it).
@@ -108,6 +112,8 @@ class Store {
   std::map<std::string, Counter> counters_;
   std::array<uint64_t, kBuckets> buckets_{};
   uint64_t root_ = EmptyRoot();
+  mutable std::vector<uint16_t> sketch_;
+  mutable bool sketch_dirty_ = true;
 
   static uint64_t EmptyRoot();
   void UpdateRoot();
@@ -115,5 +121,9 @@ class Store {
 
 // Digest contribution of one origin at one watermark.
 uint64_t DigestOf(ReplicaId origin, uint64_t watermark);
+// Its 16-bit sketch entry.
+inline uint16_t SketchOf(ReplicaId origin, uint64_t watermark) {
+  return static_cast<uint16_t>(DigestOf(origin, watermark) >> 48);
+}
 
 }  // namespace paddock::gcounter

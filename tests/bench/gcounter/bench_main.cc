@@ -227,6 +227,7 @@ int main(int argc, char** argv) {
   double idle_cpu = (idle1.cpu_s - idle0.cpu_s) / idle_secs;
 
   int64_t expected = 0;
+  double busy_ms_ = 0, longest_ms_ = 0;  // Of the busiest worker, in the last burst.
   auto run_burst = [&](int trial, int increments, double* ms, double* rounds_elapsed,
                        uint64_t* rounds_ticked) -> bool {
     expected += int64_t{nodes} * increments;
@@ -237,15 +238,18 @@ int main(int argc, char** argv) {
     }
     int64_t done = 0;
     uint64_t ticked = 0;
+    busy_ms_ = longest_ms_ = 0;
     for (Worker& w : workers) {
       std::istringstream in(ReadLine(w, 10000));
       std::string tag;
-      int64_t t = -1, when = 0;
+      int64_t t = -1, when = 0, busy = 0, longest = 0;
       uint64_t r = 0;
-      in >> tag >> t >> when >> r;
+      in >> tag >> t >> when >> r >> busy >> longest;
       if (tag != "DONE" || t != trial) return false;
       done = std::max(done, when);
       ticked = std::max(ticked, r);
+      busy_ms_ = std::max(busy_ms_, busy / 1e6);
+      longest_ms_ = std::max(longest_ms_, longest / 1e6);
     }
     *ms = (done - t0) / 1e6;
     *rounds_elapsed = *ms / interval_ms;
@@ -279,8 +283,10 @@ int main(int argc, char** argv) {
     burst_bytes.push_back(extra);
     std::printf(
         "trial %2d: converged in %7.2f ms = %5.2f rounds (most rounds ticked by one node:"
-        " %llu); burst cost %.0f bytes per node above idle\n",
-        t, ms, rounds, static_cast<unsigned long long>(ticked), extra);
+        " %llu); above idle: %.0f bytes per node, %.0f CPU ms in all; busiest worker loop"
+        " busy %.0f ms, longest wakeup %.1f ms\n",
+        t, ms, rounds, static_cast<unsigned long long>(ticked), extra, cpu_ms, busy_ms_,
+        longest_ms_);
     std::fflush(stdout);
   }
   Stats after = Collect(workers);

@@ -98,7 +98,7 @@ TEST_CASE("big items are chunked into pieces that each fit a packet", "[gcounter
     item.entries.push_back(
         Entry("a-rather-long-counter-name-" + std::to_string(i), i + 1, 0, i + 1));
   }
-  auto pieces = gc::ChunkItem(item, 1400, true);
+  auto pieces = gc::ChunkItem(item, gc::ItemRoom(1400, true, true));
   REQUIRE(pieces.size() > 1);
   size_t total = 0;
   for (size_t i = 0; i < pieces.size(); ++i) {
@@ -116,7 +116,7 @@ TEST_CASE("big items are chunked into pieces that each fit a packet", "[gcounter
     total += pieces[i].entries.size();
   }
   CHECK(total == 300);
-  auto small = gc::ChunkItem(pieces[0], 65000, true);
+  auto small = gc::ChunkItem(pieces[0], gc::ItemRoom(65000, true, true));
   CHECK(small.size() == 1);
 }
 

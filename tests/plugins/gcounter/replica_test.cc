@@ -193,7 +193,16 @@ TEST_CASE("hundreds of counters changed at once travel in chunks and converge",
     }
     return true;
   };
-  REQUIRE(c.RunUntil(all, 5000 * kMs) >= 0);
+  bool done = c.RunUntil(all, 5000 * kMs) >= 0;
+  for (int i = 0; i < c.size(); ++i) {
+    const gc::EngineStats& s = c.node(i).stats();
+    INFO("node " << i << ": counters " << c.node(i).store().counters() << ", watermark "
+                 << c.node(i).store().Watermark(c.node(0).self()) << ", anti-entropy "
+                 << s.anti_entropy << ", packets in " << s.packets_in << ", malformed "
+                 << s.rejected_malformed);
+    CHECK(done);
+  }
+  REQUIRE(done);
   REQUIRE(c.RunUntil([&] { return c.DigestsEqual(); }, 5000 * kMs) >= 0);
 }
 
@@ -222,7 +231,7 @@ TEST_CASE("bytes per round do not grow with the number of increments", "[gcounte
 TEST_CASE("tuning: 128 nodes, fanout 3, 10 ms rounds", "[.tune]") {
   for (double loss : {0.0, 0.1}) {
     std::vector<double> rounds;
-    uint64_t bytes = 0;
+    uint64_t bytes = 0, packets = 0;
     for (int trial = 0; trial < 30; ++trial) {
       gc::EngineOptions o;
       if (const char* r = std::getenv("GC_TUNE_RETRANSMIT")) o.retransmit_limit = std::atoi(r);
@@ -231,6 +240,8 @@ TEST_CASE("tuning: 128 nodes, fanout 3, 10 ms rounds", "[.tune]") {
       c.net().loss = loss;
       c.RunFor(100 * kMs);
       uint64_t before = c.TotalBytesOut();
+      uint64_t pbefore = 0;
+      for (int i = 0; i < c.size(); ++i) pbefore += c.node(i).stats().packets_out;
       for (int i = 0; i < c.size(); ++i) c.Increment(i, "hits", 1);
       int64_t t = c.RunUntil([&] { return c.Converged("hits", 128); }, 5000 * kMs);
       REQUIRE(t >= 0);
@@ -244,8 +255,11 @@ TEST_CASE("tuning: 128 nodes, fanout 3, 10 ms rounds", "[.tune]") {
           },
           5000 * kMs);
       bytes += c.TotalBytesOut() - before;
+      for (int i = 0; i < c.size(); ++i) packets += c.node(i).stats().packets_out;
+      packets -= pbefore;
     }
     std::sort(rounds.begin(), rounds.end());
+    std::printf("packets per node per burst %.0f, ", packets / 128.0 / 30);
     std::printf("loss %.0f%%: rounds p50 %.1f p99 %.1f max %.1f; bytes per node per burst %.0f\n",
                 loss * 100, rounds[rounds.size() / 2], rounds[rounds.size() * 99 / 100],
                 rounds.back(), bytes / 128.0 / 30);
