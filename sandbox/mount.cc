@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 #include "absl/status/status.h"
@@ -20,6 +21,11 @@ namespace {
 
 // Device nodes every plugin gets, bound from the host's /dev.
 constexpr const char* kDevices[] = {"/dev/null", "/dev/zero", "/dev/urandom"};
+
+// Read-only kernel facts bound for plugins granted the "bpf" syscall group (all are
+// world-readable on the host): the kernel's type information, which libbpf's CO-RE
+// relocation reads, and the possible-CPU mask, which sizes every per-CPU map value.
+constexpr const char* kBpfFiles[] = {"/sys/kernel/btf/vmlinux", "/sys/devices/system/cpu/possible"};
 
 // Size of the root tmpfs: it only ever holds empty mount points.
 constexpr const char* kRootTmpfsOptions = "mode=0755,size=1m,nr_inodes=4096";
@@ -77,6 +83,13 @@ absl::StatusOr<MountPlan> MountPlan::Create(const Policy& policy, const ElfDeps&
   // Devices: read-only mounts (writes to a device node are not writes to the mount),
   // device access allowed, nothing executable.
   for (const char* dev : kDevices) wanted.push_back({dev, dev, kRemount | MS_RDONLY | MS_NOEXEC});
+  bool bpf = std::find(policy.syscall_groups.begin(), policy.syscall_groups.end(), "bpf") !=
+             policy.syscall_groups.end();
+  for (const char* file : kBpfFiles) {
+    if (bpf && ::stat(file, &st) == 0) {
+      wanted.push_back({file, file, kRemount | MS_RDONLY | MS_NOEXEC | MS_NODEV});
+    }
+  }
   for (const BindMount& b : policy.binds) {
     unsigned long flags = kRemount | MS_NODEV | MS_NOEXEC | (b.writable ? 0 : MS_RDONLY);
     wanted.push_back({b.source, b.target, flags});

@@ -1,8 +1,10 @@
 // The plugin's file system view: a fresh tmpfs root holding only mount points, read-only
 // bind mounts of what the image needs (loader + libraries, from elf_deps.h), /dev/null,
-// /dev/zero and /dev/urandom bound from the host, a fresh /proc for the new pid
-// namespace, the caller's binds (the plugin's /run, its data dir), then pivot_root into
-// it with the old root detached. The tmpfs itself is remounted read-only at the end.
+// /dev/zero and /dev/urandom bound from the host (and, read-only, /sys/kernel/btf/vmlinux
+// and /sys/devices/system/cpu/possible when the policy has the "bpf" syscall group: libbpf
+// needs them), a fresh /proc for the new
+// pid namespace, the caller's binds (the plugin's /run, its data dir), then pivot_root into it with
+// the old root detached. The tmpfs itself is remounted read-only at the end.
 //
 // The plan is computed and validated in the parent (paths, kinds, flags); the child
 // only replays it with mkdir/open/mount/pivot_root, which are async-signal-safe.

@@ -40,6 +40,26 @@ TEST_CASE("mount plans accept a clean layout and describe it") {
   CHECK(plan->Describe(99).empty());
 }
 
+TEST_CASE("the bpf syscall group brings the kernel's BTF and CPU mask, read-only") {
+  testing::TempDir root;
+  Policy policy;
+  policy.root_dir = root.path();
+  absl::StatusOr<MountPlan> plain = MountPlan::Create(policy, ElfDeps{});
+  REQUIRE(plain.ok());
+  std::vector<std::string> summary = plain->Summary();
+  CHECK(std::find(summary.begin(), summary.end(), "/sys/kernel/btf/vmlinux (ro)") ==
+        summary.end());
+  policy.syscall_groups = {"bpf"};
+  absl::StatusOr<MountPlan> bpf = MountPlan::Create(policy, ElfDeps{});
+  REQUIRE(bpf.ok());
+  summary = bpf->Summary();
+  for (const char* file : {"/sys/kernel/btf/vmlinux", "/sys/devices/system/cpu/possible"}) {
+    if (access(file, R_OK) != 0) continue;  // Only bound where the kernel has it.
+    CHECK(std::find(summary.begin(), summary.end(), std::string(file) + " (ro)") !=
+          summary.end());
+  }
+}
+
 TEST_CASE("mount plans refuse bad roots and bad targets") {
   testing::TempDir root, src;
   CHECK(PlanWith("relative", {}).code() == absl::StatusCode::kInvalidArgument);
