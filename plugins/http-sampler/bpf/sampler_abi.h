@@ -1,0 +1,110 @@
+/* The contract between the BPF program (sampler.bpf.c) and its userspace reader: map
+ * layouts and ring-buffer records. Plain C with fixed-width kernel types, included by
+ * both sides; every layout is checked with _Static_assert / static_assert on both.
+ *
+ * Byte order: addresses are kept as on the wire (network order); ports, lengths and
+ * status codes are host order. Times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns).
+ */
+#ifndef PADDOCK_HTTP_SAMPLER_ABI_H_
+#define PADDOCK_HTTP_SAMPLER_ABI_H_
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Bounds of what is copied per sampled request. */
+#define HS_PATH_MAX 256  /* bytes of the request target kept; longer ones are cut */
+#define HS_HOST_MAX 128  /* bytes of the Host header value kept */
+#define HS_SCAN_MAX 1024 /* bytes of the payload searched for the path end and Host */
+
+/* Policy: one slot per TCP destination port (the array index), mmapped by userspace. */
+#define HS_PORTS 65536
+/* Counter sets: rule 0 counts ports that fall back to the default rate; rules
+ * 1..HS_RULES-1 are the explicit per-port rules. */
+#define HS_RULES 64
+#define HS_RATE_ONE 1000000u /* rate_ppm meaning "every request" */
+
+struct hs_policy {
+  __u32 rate_ppm; /* 0..HS_RATE_ONE: probability of sampling, parts per million */
+  __u32 rule;     /* counter set this port counts into (0..HS_RULES-1) */
+};
+
+/* Per-CPU counters of one rule (a PERCPU_ARRAY of HS_RULES entries). */
+struct hs_counters {
+  __u64 seen;       /* HTTP requests detected (before the draw) */
+  __u64 sampled;    /* requests the draw selected (including ring-full drops) */
+  __u64 ring_full;  /* selected requests lost because the ring buffer was full */
+  __u64 responses;  /* responses matched to a sampled request */
+};
+
+/* HTTP methods, as detected at the start of a segment. */
+enum hs_method {
+  HS_METHOD_UNKNOWN = 0,
+  HS_METHOD_GET = 1,
+  HS_METHOD_HEAD = 2,
+  HS_METHOD_POST = 3,
+  HS_METHOD_PUT = 4,
+  HS_METHOD_DELETE = 5,
+  HS_METHOD_CONNECT = 6,
+  HS_METHOD_OPTIONS = 7,
+  HS_METHOD_TRACE = 8,
+  HS_METHOD_PATCH = 9,
+};
+
+/* Record kinds in the ring buffer. */
+enum hs_kind {
+  HS_KIND_REQUEST = 1,
+  HS_KIND_RESPONSE = 2,
+};
+
+/* Flags of a request record. */
+#define HS_F_PATH_TRUNCATED 0x1 /* the target was longer than HS_PATH_MAX, or the
+                                 * segment ended inside it */
+#define HS_F_HOST_FOUND 0x2     /* a Host header was found within HS_SCAN_MAX bytes */
+#define HS_F_HOST_TRUNCATED 0x4 /* the Host value was longer than HS_HOST_MAX, or
+                                 * the segment ended inside it */
+#define HS_F_VERSION_SEEN 0x8   /* " HTTP/1." followed the target */
+
+/* A TCP connection as seen in the request direction (client -> server). */
+struct hs_tuple {
+  __u8 saddr[16]; /* IPv4 uses the first 4 bytes, the rest is zero */
+  __u8 daddr[16];
+  __u16 sport;
+  __u16 dport;
+  __u8 family; /* 4 or 6 */
+  __u8 pad[3];
+};
+
+/* LRU map value: an outstanding sampled request, keyed by its hs_tuple. */
+struct hs_pending {
+  __u64 ts_ns;
+};
+
+/* Ring-buffer record: a sampled request, written on ingress. */
+struct hs_request {
+  __u8 kind; /* HS_KIND_REQUEST */
+  __u8 method;
+  __u8 flags;
+  __u8 pad;
+  __u16 path_len;
+  __u16 host_len;
+  __u32 ifindex;
+  __u32 payload_len; /* bytes of TCP payload in the segment that started the request */
+  __u64 ts_ns;
+  struct hs_tuple tuple;
+  char path[HS_PATH_MAX];
+  char host[HS_HOST_MAX];
+};
+
+/* Ring-buffer record: the response to a sampled request, written on egress. */
+struct hs_response {
+  __u8 kind; /* HS_KIND_RESPONSE */
+  __u8 pad;
+  __u16 status;
+  __u32 ifindex;
+  __u64 request_ts_ns; /* ts_ns of the matched request (with tuple, its identity) */
+  __u64 latency_ns;    /* response's first byte on egress minus the request's on ingress */
+  struct hs_tuple tuple; /* request direction */
+};
+
+#endif /* PADDOCK_HTTP_SAMPLER_ABI_H_ */

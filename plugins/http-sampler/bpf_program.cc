@@ -1,0 +1,175 @@
+#include "bpf_program.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <sys/mman.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "paddock/errno_status.h"
+#include "paddock/log.h"
+
+// The generated skeleton is C written for C compilers; keep its warnings out of ours.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wpedantic"
+#include "sampler.skel.h"
+#pragma GCC diagnostic pop
+
+namespace paddock::http_sampler {
+namespace {
+
+static_assert(sizeof(hs_policy) == 8, "policy entries are written with one 8-byte store");
+static_assert(sizeof(hs_tuple) == 40);
+static_assert(sizeof(hs_counters) == 32);
+
+// libbpf's messages (warnings, the verifier log on failure) are kept while a Load runs,
+// so its error can carry them, and go to the plugin log otherwise.
+std::mutex g_log_mu;
+std::string* g_capture = nullptr;  // Guarded by g_log_mu.
+
+int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char line[1024];
+  int n = vsnprintf(line, sizeof(line), format, args);
+  if (n < 0) return 0;
+  std::string text(line, std::min<size_t>(static_cast<size_t>(n), sizeof(line) - 1));
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  {
+    std::lock_guard<std::mutex> lock(g_log_mu);
+    if (g_capture != nullptr) {
+      g_capture->append(text).append("\n");
+      if (g_capture->size() > 64 * 1024) g_capture->erase(0, g_capture->size() - 64 * 1024);
+    }
+  }
+  // Warnings outside a load are mostly netlink's answers to expected conditions (a
+  // clsact that exists, a filter already gone): debug only. Load failures carry the
+  // captured text in their Status.
+  paddock::log::Debug("libbpf", {{"msg", text}});
+  return 0;
+}
+
+// Last lines of the captured libbpf output (the verifier's verdict is at the end).
+std::string Tail(const std::string& s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  return "..." + s.substr(s.size() - max_bytes);
+}
+
+absl::StatusOr<uint32_t> ProgId(int fd) {
+  bpf_prog_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+    return ErrnoStatus(errno, "bpf: program info");
+  }
+  return info.id;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BpfProgram>> BpfProgram::Load() {
+  static std::once_flag once;
+  std::call_once(once, [] { libbpf_set_print(LibbpfPrint); });
+
+  std::string captured;
+  {
+    std::lock_guard<std::mutex> lock(g_log_mu);
+    g_capture = &captured;
+  }
+  auto stop_capture = [&] {
+    std::lock_guard<std::mutex> lock(g_log_mu);
+    g_capture = nullptr;
+  };
+
+  std::unique_ptr<BpfProgram> prog(new BpfProgram());
+  prog->skel_ = sampler_bpf__open();
+  if (prog->skel_ == nullptr) {
+    int err = errno;
+    stop_capture();
+    return ErrnoStatus(err, absl::StrCat("bpf: open the sampler object: ", Tail(captured, 2000)));
+  }
+  if (int err = sampler_bpf__load(prog->skel_); err != 0) {
+    stop_capture();
+    return ErrnoStatus(-err, absl::StrCat("bpf: load the sampler program (needs CAP_BPF, "
+                                          "CAP_NET_ADMIN, CAP_PERFMON and kernel BTF at "
+                                          "/sys/kernel/btf/vmlinux): ",
+                                          Tail(captured, 4000)));
+  }
+  stop_capture();
+
+  prog->ncpus_ = libbpf_num_possible_cpus();
+  if (prog->ncpus_ <= 0) return ErrnoStatus(-prog->ncpus_, "bpf: possible CPUs");
+
+  prog->policy_bytes_ = sizeof(hs_policy) * HS_PORTS;
+  void* map = ::mmap(nullptr, prog->policy_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED,
+                     bpf_map__fd(prog->skel_->maps.hs_policy), 0);
+  if (map == MAP_FAILED) return ErrnoStatus(errno, "bpf: mmap the policy map");
+  prog->policy_ = static_cast<hs_policy*>(map);
+
+  absl::StatusOr<uint32_t> in = ProgId(prog->ingress_fd());
+  if (!in.ok()) return in.status();
+  absl::StatusOr<uint32_t> out = ProgId(prog->egress_fd());
+  if (!out.ok()) return out.status();
+  prog->ingress_id_ = *in;
+  prog->egress_id_ = *out;
+  return prog;
+}
+
+BpfProgram::~BpfProgram() {
+  if (policy_ != nullptr) ::munmap(policy_, policy_bytes_);
+  if (skel_ != nullptr) sampler_bpf__destroy(skel_);
+}
+
+int BpfProgram::ingress_fd() const { return bpf_program__fd(skel_->progs.hs_ingress); }
+int BpfProgram::egress_fd() const { return bpf_program__fd(skel_->progs.hs_egress); }
+int BpfProgram::events_fd() const { return bpf_map__fd(skel_->maps.hs_events); }
+
+void BpfProgram::WritePort(uint32_t port, hs_policy value) {
+  if (port >= HS_PORTS) return;
+  uint64_t word;
+  static_assert(sizeof(word) == sizeof(value));
+  __builtin_memcpy(&word, &value, sizeof(word));
+  __atomic_store_n(reinterpret_cast<uint64_t*>(&policy_[port]), word, __ATOMIC_RELEASE);
+}
+
+hs_policy BpfProgram::ReadPort(uint32_t port) const {
+  hs_policy value{};
+  if (port >= HS_PORTS) return value;
+  uint64_t word =
+      __atomic_load_n(reinterpret_cast<const uint64_t*>(&policy_[port]), __ATOMIC_ACQUIRE);
+  __builtin_memcpy(&value, &word, sizeof(word));
+  return value;
+}
+
+absl::Status BpfProgram::ResetRule(uint32_t rule) {
+  if (rule >= HS_RULES) return absl::InvalidArgumentError("bpf: rule out of range");
+  std::vector<hs_counters> zero(static_cast<size_t>(ncpus_));
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.hs_counters), &rule, zero.data(), BPF_ANY) < 0) {
+    return ErrnoStatus(errno, "bpf: reset rule counters");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<hs_counters>> BpfProgram::ReadCounters() const {
+  std::vector<hs_counters> sums(HS_RULES);
+  std::vector<hs_counters> per_cpu(static_cast<size_t>(ncpus_));
+  int fd = bpf_map__fd(skel_->maps.hs_counters);
+  for (uint32_t rule = 0; rule < HS_RULES; ++rule) {
+    if (bpf_map_lookup_elem(fd, &rule, per_cpu.data()) < 0) {
+      return ErrnoStatus(errno, "bpf: read counters");
+    }
+    for (const hs_counters& c : per_cpu) {
+      sums[rule].seen += c.seen;
+      sums[rule].sampled += c.sampled;
+      sums[rule].ring_full += c.ring_full;
+      sums[rule].responses += c.responses;
+    }
+  }
+  return sums;
+}
+
+}  // namespace paddock::http_sampler

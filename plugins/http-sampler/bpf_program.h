@@ -1,0 +1,67 @@
+// The loaded BPF side of http-sampler: the CO-RE object (embedded as a libbpf skeleton),
+// its two TC programs and its maps. Owns every kernel object it creates; destroying it
+// unloads the programs and frees the maps (filters that still reference a program keep it
+// alive in the kernel, so detach them first: TcOwner does).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bpf/sampler_abi.h"
+
+struct sampler_bpf;  // The generated skeleton (sampler.skel.h), private to the .cc.
+
+namespace paddock::http_sampler {
+
+// Where the kernel's counters and policy live. An interface so the policy logic is
+// unit-tested without BPF.
+class PolicySink {
+ public:
+  virtual ~PolicySink() = default;
+  // Sets the policy of destination port `port` (0..65535). Each write is one aligned
+  // 8-byte store, so the program never reads half of an entry.
+  virtual void WritePort(uint32_t port, hs_policy value) = 0;
+  // Zeroes the counters of `rule` (before a freed rule is reused for another port).
+  virtual absl::Status ResetRule(uint32_t rule) = 0;
+};
+
+class BpfProgram final : public PolicySink {
+ public:
+  // Opens and loads the object: CO-RE relocation against /sys/kernel/btf/vmlinux,
+  // verification of both programs, map creation, mmap of the policy array. Needs CAP_BPF,
+  // CAP_NET_ADMIN and CAP_PERFMON (or root). Returns the libbpf error with the verifier's
+  // tail on failure.
+  static absl::StatusOr<std::unique_ptr<BpfProgram>> Load();
+  ~BpfProgram() override;
+  BpfProgram(const BpfProgram&) = delete;
+  BpfProgram& operator=(const BpfProgram&) = delete;
+
+  int ingress_fd() const;
+  int egress_fd() const;
+  // The ring buffer map's descriptor.
+  int events_fd() const;
+  // Kernel ids of the two programs (as `bpftool prog` shows them).
+  uint32_t ingress_id() const { return ingress_id_; }
+  uint32_t egress_id() const { return egress_id_; }
+
+  void WritePort(uint32_t port, hs_policy value) override;
+  absl::Status ResetRule(uint32_t rule) override;
+  // Reads one port's policy entry back (tests, Stats).
+  hs_policy ReadPort(uint32_t port) const;
+
+  // Per-rule counters summed over CPUs (HS_RULES entries).
+  absl::StatusOr<std::vector<hs_counters>> ReadCounters() const;
+
+ private:
+  BpfProgram() = default;
+
+  sampler_bpf* skel_ = nullptr;
+  hs_policy* policy_ = nullptr;  // mmap of the policy array (HS_PORTS entries).
+  size_t policy_bytes_ = 0;
+  uint32_t ingress_id_ = 0, egress_id_ = 0;
+  int ncpus_ = 0;
+};
+
+}  // namespace paddock::http_sampler

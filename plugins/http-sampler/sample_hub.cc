@@ -1,0 +1,95 @@
+#include "sample_hub.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+
+namespace paddock::http_sampler {
+
+bool Matches(const v1::SamplesRequest& f, const v1::Sample& s) {
+  if (!f.method().empty() && f.method() != s.method()) return false;
+  if (!f.host().empty() && f.host() != s.host()) return false;
+  if (!f.path_prefix().empty() && !absl::StartsWith(s.path(), f.path_prefix())) return false;
+  if (f.server_port() != 0 && f.server_port() != s.server_port()) return false;
+  if (f.status() != 0 && f.status() != s.status()) return false;
+  return true;
+}
+
+bool SampleHub::Subscription::Next(v1::Sample* out, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || closed_; });
+  if (queue_.empty()) return false;
+  *out = std::move(queue_.front());
+  queue_.pop_front();
+  return true;
+}
+
+bool SampleHub::Subscription::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_ && queue_.empty();
+}
+
+uint64_t SampleHub::Subscription::dropped() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dropped_;
+}
+
+std::shared_ptr<SampleHub::Subscription> SampleHub::Subscribe(const v1::SamplesRequest& filter) {
+  std::shared_ptr<Subscription> sub(new Subscription(filter));
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t want = std::min<size_t>(filter.backlog(), kRecent);
+  std::vector<const v1::Sample*> picked;
+  for (auto it = recent_.rbegin(); it != recent_.rend() && picked.size() < want; ++it) {
+    if (Matches(filter, *it)) picked.push_back(&*it);
+  }
+  {
+    std::lock_guard<std::mutex> sub_lock(sub->mu_);
+    for (auto it = picked.rbegin(); it != picked.rend(); ++it) sub->queue_.push_back(**it);
+    sub->closed_ = closed_;
+  }
+  if (!closed_) subs_.push_back(sub);
+  return sub;
+}
+
+void SampleHub::Unsubscribe(const std::shared_ptr<Subscription>& sub) {
+  std::lock_guard<std::mutex> lock(mu_);
+  subs_.erase(std::remove(subs_.begin(), subs_.end(), sub), subs_.end());
+}
+
+void SampleHub::Publish(const v1::Sample& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  recent_.push_back(s);
+  if (recent_.size() > kRecent) recent_.pop_front();
+  for (const std::shared_ptr<Subscription>& sub : subs_) {
+    if (!Matches(sub->filter_, s)) continue;
+    {
+      std::lock_guard<std::mutex> sub_lock(sub->mu_);
+      if (sub->queue_.size() >= kQueue) {
+        sub->queue_.pop_front();
+        ++sub->dropped_;
+      }
+      sub->queue_.push_back(s);
+    }
+    sub->cv_.notify_one();
+  }
+}
+
+void SampleHub::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = true;
+  for (const std::shared_ptr<Subscription>& sub : subs_) {
+    {
+      std::lock_guard<std::mutex> sub_lock(sub->mu_);
+      sub->closed_ = true;
+    }
+    sub->cv_.notify_all();
+  }
+  subs_.clear();
+}
+
+size_t SampleHub::subscribers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return subs_.size();
+}
+
+}  // namespace paddock::http_sampler

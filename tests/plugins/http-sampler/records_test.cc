@@ -1,0 +1,126 @@
+#include "records.h"
+
+#include <arpa/inet.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+
+namespace {
+
+using paddock::http_sampler::Completed;
+using paddock::http_sampler::DecodeRecord;
+using paddock::http_sampler::Joiner;
+using paddock::http_sampler::ToSample;
+
+hs_request Request(uint64_t ts, uint16_t sport) {
+  hs_request r{};
+  r.kind = HS_KIND_REQUEST;
+  r.method = HS_METHOD_POST;
+  r.ts_ns = ts;
+  r.tuple.family = 4;
+  inet_pton(AF_INET, "192.0.2.1", r.tuple.saddr);
+  inet_pton(AF_INET, "192.0.2.2", r.tuple.daddr);
+  r.tuple.sport = sport;
+  r.tuple.dport = 80;
+  std::memcpy(r.path, "/p", 2);
+  r.path_len = 2;
+  return r;
+}
+
+hs_response Response(const hs_request& r, uint16_t status, uint64_t latency) {
+  hs_response resp{};
+  resp.kind = HS_KIND_RESPONSE;
+  resp.status = status;
+  resp.request_ts_ns = r.ts_ns;
+  resp.latency_ns = latency;
+  resp.tuple = r.tuple;
+  return resp;
+}
+
+}  // namespace
+
+TEST_CASE("records decode only with the right size, kind and bounds", "[records]") {
+  hs_request r = Request(1, 1000);
+  auto ok = DecodeRecord(&r, sizeof(r));
+  REQUIRE(ok.ok());
+  CHECK(std::holds_alternative<hs_request>(*ok));
+  CHECK(!DecodeRecord(&r, sizeof(r) - 1).ok());
+  CHECK(!DecodeRecord(nullptr, 0).ok());
+  hs_request bad = r;
+  bad.path_len = HS_PATH_MAX + 1;
+  CHECK(!DecodeRecord(&bad, sizeof(bad)).ok());
+  bad = r;
+  bad.tuple.family = 5;
+  CHECK(!DecodeRecord(&bad, sizeof(bad)).ok());
+  bad = r;
+  bad.method = 77;
+  CHECK(!DecodeRecord(&bad, sizeof(bad)).ok());
+  bad = r;
+  bad.kind = 9;
+  CHECK(!DecodeRecord(&bad, sizeof(bad)).ok());
+  hs_response resp = Response(r, 200, 5);
+  CHECK(DecodeRecord(&resp, sizeof(resp)).ok());
+  resp.status = 700;
+  CHECK(!DecodeRecord(&resp, sizeof(resp)).ok());
+}
+
+TEST_CASE("the joiner pairs a response with its request, by tuple and time", "[records]") {
+  Joiner j(1000, 100);
+  std::vector<Completed> out;
+  hs_request a = Request(10, 1000), b = Request(11, 1001);
+  j.AddRequest(a, &out);
+  j.AddRequest(b, &out);
+  CHECK(out.empty());
+  CHECK(j.AddResponse(Response(b, 404, 77), &out));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].request.tuple.sport == 1001);
+  CHECK(out[0].status == 404);
+  CHECK(out[0].latency_ns == 77);
+  // Same tuple, other time: not a match.
+  hs_request stale = a;
+  stale.ts_ns = 9;
+  CHECK(!j.AddResponse(Response(stale, 200, 1), &out));
+  // Timeout: a is reported without a response.
+  out.clear();
+  j.Expire(1009, &out);
+  CHECK(out.empty());
+  j.Expire(1010, &out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].status == 0);
+  CHECK(j.pending() == 0);
+}
+
+TEST_CASE("the joiner gives up the oldest request beyond its bound", "[records]") {
+  Joiner j(1000000, 2);
+  std::vector<Completed> out;
+  for (uint64_t t = 1; t <= 3; ++t) j.AddRequest(Request(t, 1000), &out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].request.ts_ns == 1);
+  CHECK(j.pending() == 2);
+  out.clear();
+  j.Flush(&out);
+  CHECK(out.size() == 2);
+}
+
+TEST_CASE("a completed request becomes a Sample", "[records]") {
+  hs_request r = Request(1000, 5555);
+  std::memcpy(r.host, "h.test", 6);
+  r.host_len = 6;
+  r.flags = HS_F_HOST_FOUND | HS_F_PATH_TRUNCATED | HS_F_VERSION_SEEN;
+  r.ifindex = 3;
+  auto s = ToSample(Completed{r, 201, 2500000}, 5000);
+  CHECK(s.method() == "POST");
+  CHECK(s.path() == "/p");
+  CHECK(s.path_truncated());
+  CHECK(!s.host_truncated());
+  CHECK(s.http_version_seen());
+  CHECK(s.host() == "h.test");
+  CHECK(s.client_address() == "192.0.2.1");
+  CHECK(s.client_port() == 5555);
+  CHECK(s.server_address() == "192.0.2.2");
+  CHECK(s.server_port() == 80);
+  CHECK(s.ifindex() == 3);
+  CHECK(s.unix_nanos() == 6000);
+  CHECK(s.status() == 201);
+  CHECK(s.latency_us() == 2500);
+}
