@@ -145,7 +145,9 @@ TEST_CASE("the embedded default config describes the bundled plugins", "[config]
   CHECK(hs.grant().network_host());
   CHECK(hs.grant().capabilities_size() == 3);
   CHECK(hs.grant().syscall_groups(0) == "bpf");
-  CHECK(PluginConfigJson(c, "http-sampler") == R"({"interfaces":["lo"]})");
+  CHECK(hs.grant().syscall_groups(1) == "netlink");
+  CHECK(hs.grant().data_dir());
+  CHECK(PluginConfigJson(c, "http-sampler") == R"({"default_rate_ppm":10000,"interfaces":["lo"]})");
 }
 
 TEST_CASE("config syntax and type errors name the place", "[config]") {
