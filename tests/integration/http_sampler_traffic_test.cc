@@ -10,6 +10,7 @@ using paddock::testing::Host;
 using paddock::testing::WaitFor;
 using paddock::testing::sampler::CanRun;
 using paddock::testing::sampler::Counts;
+using paddock::testing::sampler::Field;
 using paddock::testing::sampler::Nginx;
 using paddock::testing::sampler::Num;
 using paddock::testing::sampler::PortConfig;
@@ -95,6 +96,38 @@ TEST_CASE("at 100% every curl request appears with method, path, host, status, l
   CHECK(Counts(stats, "topHosts") == hosts);
   CHECK(Counts(stats, "methods") == methods);
   CHECK(Counts(stats, "statusCodes") == statuses);
+  // Each request, through the Samples stream (backlog of what was seen, then the end).
+  CmdResult stream = host.Ctl({"--timeout", "10", "call", "http-sampler", "Samples",
+                               "{\"backlog\": 100, \"limit\": " + std::to_string(reqs.size()) +
+                                   ", \"serverPort\": " + std::to_string(nginx.port()) + "}"});
+  INFO(stream.out << stream.err);
+  REQUIRE(stream.exit_code == 0);
+  std::vector<google::protobuf::Struct> samples;
+  std::istringstream lines(stream.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    google::protobuf::Struct s;
+    REQUIRE(google::protobuf::util::JsonStringToMessage(line, &s).ok());
+    samples.push_back(s);
+  }
+  REQUIRE(samples.size() == reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    const Req& r = reqs[i];
+    const google::protobuf::Struct& s = samples[i];  // In request order.
+    INFO(r.method << " " << r.path << ": " << s.DebugString());
+    CHECK(Field(s, "method").string_value() == r.method);
+    CHECK(Field(s, "path").string_value() == r.path);
+    CHECK(Field(s, "host").string_value() == r.host);
+    CHECK(Num(s, "status") == r.status);
+    CHECK(Num(s, "latencyUs") > 0);
+    CHECK(Num(s, "latencyUs") < 1e6);
+    CHECK(Num(s, "serverPort") == nginx.port());
+    CHECK(Num(s, "ipVersion") == (r.v6 ? 6 : 4));
+    CHECK(Field(s, "serverAddress").string_value() == (r.v6 ? "::1" : "127.0.0.1"));
+    CHECK(Field(s, "clientAddress").string_value() == (r.v6 ? "::1" : "127.0.0.1"));
+    CHECK(Field(s, "httpVersionSeen").bool_value());
+  }
+
   // Loopback latency: above zero, well under a second.
   CHECK(Num(stats, "latency.count") == reqs.size());
   CHECK(Num(stats, "latency.p50Us") > 0);
