@@ -214,6 +214,14 @@ static __always_inline int match_method(__u64 word, __u32 *len) {
   return HS_METHOD_UNKNOWN;
 }
 
+/* Submits a record. The reader is woken only once a batch has built up (it also drains the
+ * ring every few milliseconds on its own): a wakeup per record would cost a context switch
+ * per sampled request. */
+static __always_inline void submit(void *rec) {
+  __u64 queued = bpf_ringbuf_query(&hs_events, BPF_RB_AVAIL_DATA);
+  bpf_ringbuf_submit(rec, queued >= HS_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline struct hs_counters *counters(__u32 rule) {
   if (rule >= HS_RULES) rule = 0;
   return bpf_map_lookup_elem(&hs_counters, &rule);
@@ -388,7 +396,7 @@ static __always_inline void on_request(struct __sk_buff *ctx, const struct hs_se
   ev->ts_ns = now;
   ev->tuple = seg->tuple;
   extract(ctx, seg, method_len, ev);
-  bpf_ringbuf_submit(ev, 0);
+  submit(ev);
 
   struct hs_pending p = {.ts_ns = now};
   bpf_map_update_elem(&hs_pending, &seg->tuple, &p, BPF_ANY);
@@ -435,7 +443,7 @@ static __always_inline void on_response(struct __sk_buff *ctx, const struct hs_s
   ev->request_ts_ns = req_ts;
   ev->latency_ns = now > req_ts ? now - req_ts : 0;
   ev->tuple = key;
-  bpf_ringbuf_submit(ev, 0);
+  submit(ev);
 }
 
 SEC("tc")
