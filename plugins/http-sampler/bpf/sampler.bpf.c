@@ -130,6 +130,19 @@ struct hs_segment {
   __u32 payload_len;
 };
 
+/* Copies `len` (a constant) bytes at offset `off` of the packet into `to`: straight from
+ * the linear data when they are there (the common case for headers), else through
+ * bpf_skb_load_bytes (paged data). Returns 0 on success. */
+static __always_inline int load(struct __sk_buff *ctx, __u32 off, void *to, __u32 len) {
+  void *data = (void *)(long)ctx->data;
+  void *end = (void *)(long)ctx->data_end;
+  if (off <= 512 && data + off + len <= end) {
+    __builtin_memcpy(to, data + off, len);
+    return 0;
+  }
+  return bpf_skb_load_bytes(ctx, off, to, len);
+}
+
 /* Link-layer header length of the device the packet is on, or -1 if unsupported. */
 static __always_inline int l2_len(struct __sk_buff *ctx) {
   struct sk_buff *kskb = bpf_cast_to_kern_ctx(ctx);
@@ -152,7 +165,7 @@ static __always_inline int parse_segment(struct __sk_buff *ctx, struct hs_segmen
   __builtin_memset(&seg->tuple, 0, sizeof(seg->tuple));
   if (proto == ETH_P_IP) {
     struct wire_ipv4 ip;
-    if (bpf_skb_load_bytes(ctx, l3, &ip, sizeof(ip)) < 0) return -1;
+    if (load(ctx, l3, &ip, sizeof(ip)) < 0) return -1;
     if ((ip.ver_ihl >> 4) != 4 || ip.protocol != IPPROTO_TCP_) return -1;
     /* Later fragments carry no TCP header. */
     if (bpf_ntohs(ip.frag_off) & 0x1FFF) return -1;
@@ -165,7 +178,7 @@ static __always_inline int parse_segment(struct __sk_buff *ctx, struct hs_segmen
     seg->tuple.family = 4;
   } else {
     struct wire_ipv6 ip6;
-    if (bpf_skb_load_bytes(ctx, l3, &ip6, sizeof(ip6)) < 0) return -1;
+    if (load(ctx, l3, &ip6, sizeof(ip6)) < 0) return -1;
     if ((bpf_ntohl(ip6.ver_tc_flow) >> 28) != 6 || ip6.nexthdr != IPPROTO_TCP_) return -1;
     l4 = l3 + sizeof(ip6);
     l3_end = l4 + bpf_ntohs(ip6.payload_len);
@@ -177,7 +190,7 @@ static __always_inline int parse_segment(struct __sk_buff *ctx, struct hs_segmen
    * smaller of the two bounds, and the skb when the IP header says nothing. */
   if (l3_end > skb_len || l3_end <= l4) l3_end = skb_len;
   struct wire_tcp tcp;
-  if (bpf_skb_load_bytes(ctx, l4, &tcp, sizeof(tcp)) < 0) return -1;
+  if (load(ctx, l4, &tcp, sizeof(tcp)) < 0) return -1;
   __u32 doff = (tcp.doff_res >> 4) * 4;
   if (doff < 20) return -1;
   seg->tuple.sport = bpf_ntohs(tcp.source);
@@ -362,7 +375,7 @@ static __always_inline void extract(struct __sk_buff *ctx, const struct hs_segme
 static __always_inline void on_request(struct __sk_buff *ctx, const struct hs_segment *seg) {
   if (seg->payload_len < 8) return;
   __u64 word;
-  if (bpf_skb_load_bytes(ctx, seg->payload_off, &word, sizeof(word)) < 0) return;
+  if (load(ctx, seg->payload_off, &word, sizeof(word)) < 0) return;
   __u32 method_len = 0;
   int method = match_method(word, &method_len);
   if (method == HS_METHOD_UNKNOWN) return;
@@ -405,7 +418,7 @@ static __always_inline void on_request(struct __sk_buff *ctx, const struct hs_se
 static __always_inline void on_response(struct __sk_buff *ctx, const struct hs_segment *seg) {
   if (seg->payload_len < 12) return;
   __u8 line[12];
-  if (bpf_skb_load_bytes(ctx, seg->payload_off, line, sizeof(line)) < 0) return;
+  if (load(ctx, seg->payload_off, line, sizeof(line)) < 0) return;
   if (line[0] != 'H' || line[1] != 'T' || line[2] != 'T' || line[3] != 'P' || line[4] != '/' ||
       line[5] != '1' || line[6] != '.' || line[8] != ' ')
     return;
