@@ -5,6 +5,7 @@
 namespace paddock::gcounter {
 
 bool HotItem::KnownBy(uint64_t peer) const {
+  if ((known_mask >> (peer % 64) & 1) == 0) return false;
   return std::find(known_by.begin(), known_by.end(), peer) != known_by.end();
 }
 
@@ -28,8 +29,13 @@ const std::vector<DeltaItem>& HotItem::Pieces(size_t max_bytes) {
 
 void DeltaBuffer::AddKnown(HotItem& item, uint64_t peer) {
   if (peer == 0 || item.KnownBy(peer)) return;
-  if (item.known_by.size() >= kMaxKnownBy) item.known_by.erase(item.known_by.begin());
+  if (item.known_by.size() >= kMaxKnownBy) {
+    item.known_by.erase(item.known_by.begin());
+    item.known_mask = 0;
+    for (uint64_t k : item.known_by) item.known_mask |= uint64_t{1} << (k % 64);
+  }
   item.known_by.push_back(peer);
+  item.known_mask |= uint64_t{1} << (peer % 64);
 }
 
 void DeltaBuffer::Add(ReplicaId origin, uint64_t from, uint64_t to,
@@ -69,6 +75,7 @@ void DeltaBuffer::Add(ReplicaId origin, uint64_t from, uint64_t to,
   item.age = 0;
   item.pieces_for = 0;
   item.known_by.clear();
+  item.known_mask = 0;
   AddKnown(item, source);
 }
 
@@ -93,15 +100,26 @@ void DeltaBuffer::MarkKnown(ReplicaId origin, uint64_t from, uint64_t to,
   AddKnown(item, peer);
 }
 
-std::vector<HotItem*>& DeltaBuffer::ForPeer(uint64_t peer) {
+std::vector<HotItem*>& DeltaBuffer::ForPeer(uint64_t peer, uint32_t max_sends) {
   std::vector<HotItem*>& out = scratch_;
   out.clear();
   for (auto& [origin, item] : items_) {
-    if (!item.KnownBy(peer)) out.push_back(&item);
+    if (item.sends < max_sends && !item.KnownBy(peer)) out.push_back(&item);
   }
-  std::sort(out.begin(), out.end(), [](const HotItem* a, const HotItem* b) {
-    return a->sends != b->sends ? a->sends < b->sends : a->origin < b->origin;
-  });
+  // Send counts are small: a counting sort by sends (stable, so ties keep map order).
+  uint32_t top = 0;
+  for (const HotItem* item : out) top = std::max(top, item->sends);
+  if (top >= 64) {
+    std::stable_sort(out.begin(), out.end(),
+                     [](const HotItem* a, const HotItem* b) { return a->sends < b->sends; });
+    return out;
+  }
+  size_t start[65] = {};
+  for (const HotItem* item : out) ++start[item->sends + 1];
+  for (uint32_t i = 1; i <= top + 1; ++i) start[i] += start[i - 1];
+  sorted_.resize(out.size());
+  for (HotItem* item : out) sorted_[start[item->sends]++] = item;
+  out.swap(sorted_);
   return out;
 }
 

@@ -27,6 +27,7 @@ struct HotItem {
   uint32_t age = 0;     // Retire() calls (rounds) since the item last changed.
   uint32_t cursor = 0;  // First piece of the next send (pieces rotate across sends).
   absl::InlinedVector<uint64_t, 8> known_by;  // Peer keys (PeerAddr::Key).
+  uint64_t known_mask = 0;  // Bit (key % 64) of every key in known_by: a quick "surely not".
 
   bool KnownBy(uint64_t peer) const;
   // The item as it goes on the wire (whole; chunking happens later).
@@ -54,9 +55,9 @@ class DeltaBuffer {
   // us): the item is not sent to it again when that covers every entry of the item.
   void MarkKnown(ReplicaId origin, uint64_t from, uint64_t to,
                  const std::vector<WireEntry>& entries, uint64_t peer);
-  // Items `peer` does not hold, fewest transmissions first. The vector is reused by the
-  // next call.
-  std::vector<HotItem*>& ForPeer(uint64_t peer);
+  // Items `peer` is not known to hold, fewest transmissions first (ties: by origin), at
+  // most those sent fewer than `max_sends` times. The vector is reused by the next call.
+  std::vector<HotItem*>& ForPeer(uint64_t peer, uint32_t max_sends = UINT32_MAX);
   // Records that `item` went to `peer`.
   static void Sent(HotItem* item, uint64_t peer);
   // Called once per round: drops items transmitted at least `limit` times, or alive for
@@ -69,7 +70,7 @@ class DeltaBuffer {
  private:
   static void AddKnown(HotItem& item, uint64_t peer);
   absl::flat_hash_map<ReplicaId, HotItem> items_;
-  std::vector<HotItem*> scratch_;
+  std::vector<HotItem*> scratch_, sorted_;
 };
 
 }  // namespace paddock::gcounter

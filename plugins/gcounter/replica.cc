@@ -272,7 +272,9 @@ size_t Replica::SendGossip(const PeerAddr& to, bool reply, bool heartbeat, bool 
   const uint64_t root = store_.root();
   auto pit = peer_digests_.find(key);
   const PeerDigest* pd = pit == peer_digests_.end() ? nullptr : &pit->second;
-  std::vector<HotItem*>& items = hot_.ForPeer(key);
+  // Pushes carry only young items (an epidemic needs pushes early); later a node pulls
+  // what it lacks: every push carries its sketch, and the answer holds exactly that.
+  std::vector<HotItem*>& items = hot_.ForPeer(key, reply ? UINT32_MAX : PushLimit());
   // Items the peer provably holds are not sent; like a rumor told to someone who knew it,
   // that still counts towards retiring them (Demers et al.'s "feedback" variant).
   std::erase_if(items, [&](HotItem* item) {
@@ -302,9 +304,6 @@ size_t Replica::SendGossip(const PeerAddr& to, bool reply, bool heartbeat, bool 
   bool full = false;
   for (HotItem* item : items) {
     if (full) break;
-    // Pushes carry only young items (an epidemic needs pushes early); later a node pulls
-    // what it lacks: every push carries its sketch, and the answer holds exactly that.
-    if (!reply && item->sends >= PushLimit()) continue;
     const std::vector<DeltaItem>& pieces = item->Pieces(options_.max_packet_bytes);
     // A big item goes out a few pieces at a time; each send starts where the last one
     // stopped, so every piece gets its turn.

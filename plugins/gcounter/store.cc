@@ -64,23 +64,18 @@ Store::MergeResult Store::Merge(ReplicaId origin, const std::string& name, const
 
 void Store::SetWatermark(ReplicaId id, Origin& o, uint64_t wm) {
   int b = BucketOf(id);
-  if (o.watermark > 0) buckets_[b] -= DigestOf(id, o.watermark);
-  o.watermark = wm;
-  if (wm > 0) buckets_[b] += DigestOf(id, wm);
-  UpdateRoot();
-  sketch_dirty_ = true;
-}
-
-const std::vector<uint16_t>& Store::Sketch() const {
-  if (sketch_dirty_) {
-    sketch_.clear();
-    for (const auto& [id, o] : origins_) {
-      if (o.watermark > 0) sketch_.push_back(SketchOf(id, o.watermark));
-    }
-    std::sort(sketch_.begin(), sketch_.end());
-    sketch_dirty_ = false;
+  if (o.watermark > 0) {
+    buckets_[b] -= DigestOf(id, o.watermark);
+    auto it = std::lower_bound(sketch_.begin(), sketch_.end(), SketchOf(id, o.watermark));
+    if (it != sketch_.end()) sketch_.erase(it);
   }
-  return sketch_;
+  o.watermark = wm;
+  if (wm > 0) {
+    buckets_[b] += DigestOf(id, wm);
+    uint16_t h = SketchOf(id, wm);
+    sketch_.insert(std::upper_bound(sketch_.begin(), sketch_.end(), h), h);
+  }
+  UpdateRoot();
 }
 
 bool Store::ApplyClaim(ReplicaId origin, uint64_t from, uint64_t to) {

@@ -63,8 +63,8 @@ class Store {
   uint64_t root() const { return root_; }
   // 16 bits of DigestOf(origin, watermark) for every origin with a watermark above 0,
   // sorted: a peer holding this sketch can tell (w.h.p.) whether we hold an origin up to
-  // a given watermark. Cached until a watermark changes.
-  const std::vector<uint16_t>& Sketch() const;
+  // a given watermark. Maintained as watermarks change.
+  const std::vector<uint16_t>& Sketch() const { return sketch_; }
   const std::array<uint64_t, kBuckets>& buckets() const { return buckets_; }
 
   // Marks `origin` as heard from at `now_ns` (a packet from it, or news of it).
@@ -112,8 +112,7 @@ class Store {
   std::map<std::string, Counter> counters_;
   std::array<uint64_t, kBuckets> buckets_{};
   uint64_t root_ = EmptyRoot();
-  mutable std::vector<uint16_t> sketch_;
-  mutable bool sketch_dirty_ = true;
+  std::vector<uint16_t> sketch_;  // Sorted, kept in step with the watermarks.
 
   static uint64_t EmptyRoot();
   void UpdateRoot();
