@@ -450,6 +450,11 @@ void Node::UpdateMetrics() {
       s.last_convergence_ns < 0 ? -1 : s.last_convergence_ns / 1e6);
 }
 
+bool Node::Ready() const {
+  absl::MutexLock l(&mu_);
+  return ready_;
+}
+
 absl::Status Node::WaitReady() {
   auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return ready_ || !failed_.ok() || stopping_;

@@ -58,6 +58,8 @@ class Node {
   absl::StatusOr<v1::GetReply> Get(const std::string& name);
   absl::StatusOr<v1::ListReply> List(const std::string& start, uint32_t limit);
   absl::StatusOr<v1::StatsReply> Stats();
+  // True once recovery finished (the data dir lock is held and the state is loaded).
+  bool Ready() const;
 
  private:
   struct Pending {
