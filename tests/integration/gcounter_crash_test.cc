@@ -23,6 +23,17 @@ TEST_CASE("kill -9 mid-stream loses no acknowledged increment and counts none tw
   std::atomic<bool> stop{false};
   std::vector<int64_t> acked(c.size(), 0), in_doubt(c.size(), 0);
   std::vector<std::thread> writers;
+  // Joins the writers on every way out (a failed REQUIRE throws past the join below).
+  struct JoinAll {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~JoinAll() {
+      stop = true;
+      for (auto& t : threads) {
+        if (t.joinable()) t.join();
+      }
+    }
+  } join_all{stop, writers};
   for (int i = 0; i < c.size(); ++i) {
     writers.emplace_back([&, i] {
       while (!stop) {
@@ -41,10 +52,15 @@ TEST_CASE("kill -9 mid-stream loses no acknowledged increment and counts none tw
   REQUIRE(kill(before.pid(), SIGKILL) == 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   // kill -9 the whole host on node 4 (its plugin dies with it), then start it again.
+  pid_t plugin4 = c.host(4).Status("gcounter").pid();
   c.host(4).Signal(SIGKILL);
   REQUIRE(c.host(4).Wait(10) == 128 + SIGKILL);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  REQUIRE(c.host(4).Start());
+  // Its plugin dies with it (PDEATHSIG); the new host starts once it is gone (it held the
+  // host's cgroup subtree and the gossip port).
+  REQUIRE(paddock::testing::WaitFor([&] { return !paddock::testing::ProcessAlive(plugin4); }, 10));
+  bool restarted = c.host(4).Start();
+  INFO("host 4 log:\n" << c.host(4).Log());
+  REQUIRE(restarted);
   REQUIRE(c.host(4).WaitForState("gcounter", v1::STATE_SERVING, 20));
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   stop = true;
