@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -105,6 +106,9 @@ class Nginx {
     std::string log = d + "/stderr.log";
     proc_.pid = fork();
     if (proc_.pid == 0) {
+      // nginx goes when the test goes, even if the test crashes (SIGTERM: fast shutdown,
+      // workers included).
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
       // Not the test's stdout: nginx must never hold the test runner's pipes.
       int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       dup2(fd, 1);
