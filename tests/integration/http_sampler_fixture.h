@@ -153,6 +153,23 @@ class Nginx {
   Process proc_;
 };
 
+// Stops `host` with SIGTERM when the test scope ends, so the sampler detaches its filters
+// from lo (the harness's destructor SIGKILLs the host: a killed sampler's filters are only
+// removed by a successor using the same data dir, and a test's data dir is gone after it).
+class GracefulStop {
+ public:
+  explicit GracefulStop(Host& host) : host_(host) {}
+  ~GracefulStop() {
+    if (host_.pid() > 0 && ProcessAlive(host_.pid())) {
+      host_.Signal(SIGTERM);
+      host_.Wait(15);
+    }
+  }
+
+ private:
+  Host& host_;
+};
+
 // The "plugins" section granting the sampler what its manifest asks for, with `config`
 // (a JSON object) as its configuration.
 inline std::string SamplerSection(const std::string& config) {

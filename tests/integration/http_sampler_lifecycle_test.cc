@@ -14,6 +14,7 @@ using paddock::testing::CmdResult;
 using paddock::testing::Host;
 using paddock::testing::WaitFor;
 using paddock::testing::sampler::CanRun;
+using paddock::testing::sampler::GracefulStop;
 using paddock::testing::sampler::ProgLoaded;
 using paddock::testing::sampler::RecordedProgIds;
 using paddock::testing::sampler::SamplerSection;
@@ -47,6 +48,7 @@ TEST_CASE("without the grant the sampler is refused with the reason", "[http-sam
   if (!CanRun()) return;
   // A config section without a grant: the default grant has no capabilities.
   Host host("\"plugins\": {\"http-sampler\": {\"config\": {\"interfaces\": [\"lo\"]}}}");
+  GracefulStop graceful(host);
   host.AddPlugin(paddock::testing::BundledPlugin("http-sampler"), "http-sampler");
   REQUIRE(host.Start());
   v1::PluginInfo info;
@@ -68,6 +70,7 @@ TEST_CASE("without the grant the sampler is refused with the reason", "[http-sam
 TEST_CASE("no filter or program is left behind after a crash or a stop", "[http-sampler]") {
   if (!CanRun()) return;
   Host host(SamplerSection(kConfig));
+  GracefulStop graceful(host);
   host.AddPlugin(paddock::testing::BundledPlugin("http-sampler"), "http-sampler");
   REQUIRE(host.Start());
   INFO(host.Log());
@@ -109,6 +112,7 @@ TEST_CASE("no filter or program is left behind after a crash or a stop", "[http-
 TEST_CASE("a reload keeps the program attached at every moment", "[http-sampler][reload]") {
   if (!CanRun()) return;
   Host host(SamplerSection(kConfig));
+  GracefulStop graceful(host);
   host.AddPlugin(paddock::testing::BundledPlugin("http-sampler"), "http-sampler");
   REQUIRE(host.Start());
   INFO(host.Log());

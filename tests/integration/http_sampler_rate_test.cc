@@ -10,6 +10,7 @@ using paddock::testing::Host;
 using paddock::testing::Run;
 using paddock::testing::WaitFor;
 using paddock::testing::sampler::CanRun;
+using paddock::testing::sampler::GracefulStop;
 using paddock::testing::sampler::Nginx;
 using paddock::testing::sampler::Num;
 using paddock::testing::sampler::ParseJson;
@@ -24,6 +25,7 @@ TEST_CASE("1% of >= 100000 real requests, then 0% set live", "[http-sampler][sta
   if (access("/usr/bin/wrk", X_OK) != 0) FAIL("wrk is not installed (scripts/install-deps)");
   Nginx nginx;
   Host host(SamplerSection(PortConfig(nginx.port(), 10000)));
+  GracefulStop graceful(host);
   host.AddPlugin(paddock::testing::BundledPlugin("http-sampler"), "http-sampler");
   REQUIRE(host.Start());
   REQUIRE(host.WaitForState("http-sampler", v1::STATE_SERVING, 20));

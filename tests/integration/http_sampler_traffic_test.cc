@@ -11,6 +11,7 @@ using paddock::testing::WaitFor;
 using paddock::testing::sampler::CanRun;
 using paddock::testing::sampler::Counts;
 using paddock::testing::sampler::Field;
+using paddock::testing::sampler::GracefulStop;
 using paddock::testing::sampler::Nginx;
 using paddock::testing::sampler::Num;
 using paddock::testing::sampler::PortConfig;
@@ -34,6 +35,7 @@ TEST_CASE("at 100% every curl request appears with method, path, host, status, l
   if (!CanRun()) return;
   Nginx nginx;
   Host host(SamplerSection(PortConfig(nginx.port(), 1000000)));
+  GracefulStop graceful(host);
   host.AddPlugin(paddock::testing::BundledPlugin("http-sampler"), "http-sampler");
   REQUIRE(host.Start());
   INFO(host.Log());
@@ -138,6 +140,7 @@ TEST_CASE("non-HTTP TCP and UDP to the sampled port are ignored", "[http-sampler
   if (!CanRun()) return;
   Nginx nginx;
   Host host(SamplerSection(PortConfig(nginx.port(), 1000000)));
+  GracefulStop graceful(host);
   host.AddPlugin(paddock::testing::BundledPlugin("http-sampler"), "http-sampler");
   REQUIRE(host.Start());
   REQUIRE(host.WaitForState("http-sampler", v1::STATE_SERVING, 20));
