@@ -145,6 +145,11 @@ std::vector<SyscallGroup> MakeGroups() {
                    {"sched_yield", "spin-then-yield locks", {}},
                    {"sched_getaffinity", "CPU count (std::thread::hardware_concurrency, gRPC)", {}},
                    {"sched_setaffinity", "pinning its own threads", {}},
+                   {"sched_getscheduler", "reading its own threads' scheduling class", {}},
+                   {"sched_getparam", "reading its own threads' priority", {}},
+                   {"sched_getattr", "reading its own threads' scheduling attributes", {}},
+                   {"sched_get_priority_max", "priority range of a class", {}},
+                   {"sched_get_priority_min", "priority range of a class", {}},
                    {"getcpu", "per-CPU caches in allocators", {}},
                    {"getrlimit", "its own limits", {}},
                    {"prlimit64", "its own limits (raising needs CAP_SYS_RESOURCE)", {}},
@@ -261,6 +266,20 @@ std::vector<SyscallGroup> MakeGroups() {
                "raw packet sockets (with CAP_NET_RAW)",
                true,
                {{"socket", "AF_PACKET", SocketDomains({AF_PACKET})}}});
+  g.push_back({"realtime",
+               "real-time threads and locked memory (raising a class needs CAP_SYS_NICE, "
+               "locking beyond RLIMIT_MEMLOCK needs CAP_IPC_LOCK; the scheduler plugin)",
+               true,
+               {
+                   {"sched_setscheduler", "SCHED_FIFO timer threads", {}},
+                   {"sched_setparam", "changing a real-time thread's priority", {}},
+                   {"sched_setattr", "scheduling attributes (what newer libcs call)", {}},
+                   {"mlockall", "keeping the process resident (no page faults on a tick)", {}},
+                   {"munlockall", "undoing mlockall when the config says so", {}},
+                   {"mlock", "locking one buffer", {}},
+                   {"mlock2", "locking one buffer on fault", {}},
+                   {"munlock", "unlocking one buffer", {}},
+               }});
   g.push_back({"inotify",
                "watching files in its data dir",
                true,
