@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -23,6 +24,8 @@ namespace {
 
 constexpr size_t kMaxUnixPath = sizeof(sockaddr_un::sun_path) - 1;
 constexpr absl::Duration kLeafLifetime = absl::Hours(24);
+// Real-time time per second per CPU for an instance granted CAP_SYS_NICE (25%).
+constexpr uint32_t kRealtimeBudgetUs = 250000;
 
 absl::Status MakeDir(const std::string& path, mode_t mode) {
   std::error_code ec;
@@ -68,6 +71,10 @@ absl::StatusOr<sandbox::Policy> ConfinedPolicy(const SpawnRequest& req, Instance
   }
   p.syscall_groups = sb.syscall_groups;
   sandbox::CgroupLimits limits{sb.memory_bytes, sb.cpu_millis, sb.pids};
+  // SCHED_FIFO needs a real-time budget in a v1 cpu cgroup (CONFIG_RT_GROUP_SCHED).
+  if (std::count(sb.capabilities.begin(), sb.capabilities.end(), "CAP_SYS_NICE")) {
+    limits.rt_runtime_us = kRealtimeBudgetUs;
+  }
   auto cg = req.cgroups->CreateInstance(inst.id, limits);
   if (!cg.ok()) return cg.status();
   inst.cgroup = std::move(*cg);

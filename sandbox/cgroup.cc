@@ -159,6 +159,11 @@ absl::Status InstanceCgroup::RemoveDirs() {
     absl::Status s = RemoveWithRetry(*fs_, dir);
     if (!s.ok() && first.ok()) first = s;
   }
+  // Hand a real-time budget back to the machine (the subtree only kept it for this instance).
+  const Dir* cpu = Find("cpu");
+  if (limits_.rt_runtime_us && cpu != nullptr && cpu->version == CgroupVersion::kV1) {
+    backend::V1ShrinkRtBudget(*fs_, cpu->path.substr(0, cpu->path.rfind('/')));
+  }
   return first;
 }
 

@@ -39,6 +39,12 @@ absl::Status V1ApplyLimits(CgroupFs& fs, const std::string& dir, const std::stri
                            const CgroupLimits& limits);
 absl::Status V1AddUsage(CgroupFs& fs, const std::string& dir, const std::string& controller,
                         InstanceCgroup::Usage* usage);
+// v1 cpu with CONFIG_RT_GROUP_SCHED: raises the parent of `dir` (the host's subtree) to the
+// sum of its children's cpu.rt_runtime_us plus `us`, then gives `dir` `us`. Best effort (the
+// kernel refuses a parent beyond its own parent's room); errors are ignored.
+void V1GrantRtBudget(CgroupFs& fs, const std::string& dir, uint32_t us);
+// Lowers `parent`'s cpu.rt_runtime_us to what its remaining children hold. Best effort.
+void V1ShrinkRtBudget(CgroupFs& fs, const std::string& parent);
 // v1 freezer: freezes (waiting until FROZEN, bounded) or thaws the group.
 absl::Status V1Freeze(CgroupFs& fs, const std::string& dir, bool frozen);
 

@@ -76,7 +76,9 @@ absl::Status V1ApplyLimits(CgroupFs& fs, const std::string& dir, const std::stri
     }
     std::string quota =
         limits.cpu_millis ? absl::StrCat(uint64_t{limits.cpu_millis} * kCpuPeriodUs / 1000) : "-1";
-    return fs.Write(dir + "/cpu.cfs_quota_us", quota);
+    if (absl::Status s = fs.Write(dir + "/cpu.cfs_quota_us", quota); !s.ok()) return s;
+    if (limits.rt_runtime_us) V1GrantRtBudget(fs, dir, limits.rt_runtime_us);
+    return absl::OkStatus();
   }
   if (controller == "pids") {
     return fs.Write(dir + "/pids.max", limits.pids ? absl::StrCat(limits.pids) : "max");
@@ -108,6 +110,43 @@ absl::Status V1AddUsage(CgroupFs& fs, const std::string& dir, const std::string&
     usage->pids_current = *current;
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+constexpr char kRtRuntime[] = "/cpu.rt_runtime_us";
+
+// Sum of the children's real-time budgets under `parent` (skipping `except`).
+uint64_t ChildrenRtBudget(CgroupFs& fs, const std::string& parent, const std::string& except) {
+  absl::StatusOr<std::vector<std::string>> subdirs = fs.SubDirs(parent);
+  if (!subdirs.ok()) return 0;
+  uint64_t sum = 0;
+  for (const std::string& sub : *subdirs) {
+    const std::string child = parent + "/" + sub;
+    if (child == except) continue;
+    absl::StatusOr<uint64_t> us = ReadNumber(fs, child + kRtRuntime);
+    if (us.ok()) sum += *us;
+  }
+  return sum;
+}
+
+std::string ParentOf(const std::string& dir) { return dir.substr(0, dir.rfind('/')); }
+
+}  // namespace
+
+void V1GrantRtBudget(CgroupFs& fs, const std::string& dir, uint32_t us) {
+  if (!fs.Exists(dir + kRtRuntime)) return;  // No CONFIG_RT_GROUP_SCHED: nothing to give.
+  const std::string parent = ParentOf(dir);
+  const uint64_t needed = ChildrenRtBudget(fs, parent, dir) + us;
+  absl::StatusOr<uint64_t> has = ReadNumber(fs, parent + kRtRuntime);
+  if (!has.ok()) return;
+  if (*has < needed && !fs.Write(parent + kRtRuntime, absl::StrCat(needed)).ok()) return;
+  (void)fs.Write(dir + kRtRuntime, absl::StrCat(us));
+}
+
+void V1ShrinkRtBudget(CgroupFs& fs, const std::string& parent) {
+  if (!fs.Exists(parent + kRtRuntime)) return;
+  (void)fs.Write(parent + kRtRuntime, absl::StrCat(ChildrenRtBudget(fs, parent, "")));
 }
 
 absl::Status V1Freeze(CgroupFs& fs, const std::string& dir, bool frozen) {

@@ -22,6 +22,11 @@ struct CgroupLimits {
   uint64_t memory_bytes = 0;  // Swap is always 0 when a memory limit is set.
   uint32_t cpu_millis = 0;    // 1000 = one CPU.
   uint32_t pids = 0;
+  // Real-time budget, microseconds per cpu.rt_period_us (1 s) per CPU, on a v1 cpu hierarchy
+  // with CONFIG_RT_GROUP_SCHED (cpu.rt_runtime_us). There a group with 0 cannot run SCHED_FIFO
+  // or SCHED_RR threads at all, so give it to instances granted CAP_SYS_NICE. Best effort: a
+  // machine without room leaves the instance at 0 (the plugin's sched_setscheduler says EPERM).
+  uint32_t rt_runtime_us = 0;
 };
 
 // The whole confinement. With enabled == false the child only gets the fd hygiene,
