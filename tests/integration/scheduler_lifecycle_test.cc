@@ -204,7 +204,7 @@ TEST_CASE("bad tasks get clear errors", "[scheduler]") {
   StopHost(host);
 }
 
-TEST_CASE("a one-shot fires once; tasks survive a restart and a kill -9", "[scheduler]") {
+TEST_CASE("a one-shot fires once, and tasks survive a restart and a kill -9", "[scheduler]") {
   Host host(kConfig);
   host.AddPlugin(BundledPlugin("scheduler"), "scheduler");
   REQUIRE(host.Start());

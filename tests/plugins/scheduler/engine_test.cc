@@ -92,7 +92,7 @@ TEST_CASE("tasks persist across engine instances (a plugin restart)") {
   CHECK(e->Remove("p").status().code() == absl::StatusCode::kNotFound);
 }
 
-TEST_CASE("only the leader runs timers; the standby takes over when it deactivates") {
+TEST_CASE("only the leader runs timers, the standby takes over when it deactivates") {
   TempDir dir;
   auto old_gen = MakeEngine(dir.path());
   old_gen->Activate();

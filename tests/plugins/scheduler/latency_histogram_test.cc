@@ -24,7 +24,7 @@ TEST_CASE("buckets tile the value range without gaps, 1/64 relative width") {
   CHECK(LatencyHistogram::BucketOf(~0ull) == LatencyHistogram::kBuckets - 1);
 }
 
-TEST_CASE("percentiles are within 1.6% of the exact ones; min and max are exact") {
+TEST_CASE("percentiles are within 1.6% of the exact ones, min and max are exact") {
   LatencyHistogram h;
   CHECK(h.Snapshot().count == 0);
   std::mt19937_64 rng(7);

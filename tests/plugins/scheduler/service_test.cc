@@ -78,7 +78,7 @@ TEST_CASE("Subscribe without names follows every task, including ones added late
   CHECK(seen["second"] >= 10);
 }
 
-TEST_CASE("Subscribe to an unknown task is NOT_FOUND; a client that leaves ends the stream") {
+TEST_CASE("Subscribe to an unknown task is NOT_FOUND, a client that leaves ends the stream") {
   auto engine = MemoryEngine();
   SchedulerService service(engine.get(), nullptr, nullptr);
   v1::SubscribeRequest req;

@@ -72,12 +72,16 @@ TEST_CASE("periodic ticks land on the grid at the right times") {
       Start(Spec(R"({"name":"p10","periodic":{"interval_us":10000,"phase_us":3000}})"), deps);
   CHECK(runner->applied().name == "sch-p10");
   CHECK(runner->applied().policy == "SCHED_OTHER");
-  std::this_thread::sleep_for(500ms);
+  REQUIRE(WaitFor([&] { return runner->ring().published() >= 40; }, 10000ms));
   runner->Stop();
   std::vector<TickRecord> ticks = ReadAll(runner->ring());
-  // 50 deadlines in 500 ms; a loaded 2-core machine may stall a little.
-  CHECK(ticks.size() >= 40);
-  CHECK(ticks.size() <= 51);
+  RunnerStats s = runner->Stats();
+  // One deadline per 10 ms of the time the task was armed, each either fired or missed.
+  uint64_t missed = 0;
+  for (const TickRecord& t : ticks) missed += t.missed_before;
+  const int64_t expected = static_cast<int64_t>(s.wall_ns / 10'000'000);
+  INFO("ticks " << ticks.size() << " missed " << missed << " wall " << s.wall_ns);
+  CHECK(std::abs(static_cast<int64_t>(ticks.size() + missed) - expected) <= 2);
   for (size_t i = 0; i < ticks.size(); ++i) {
     INFO(i);
     CHECK(ticks[i].scheduled_ns % 10'000'000 == 3'000'000);
@@ -89,11 +93,10 @@ TEST_CASE("periodic ticks land on the grid at the right times") {
       CHECK(ticks[i].sequence == ticks[i - 1].sequence + 1 + ticks[i].missed_before);
     }
   }
-  RunnerStats s = runner->Stats();
   CHECK(s.ticks == ticks.size());
+  CHECK(s.misses == missed);
   CHECK(s.latency.count == ticks.size());
   CHECK(s.latency.max_ns < 20'000'000);
-  CHECK(s.wall_ns >= 500'000'000);
   CHECK(s.spin_margin_ns == 0);
 }
 
@@ -204,18 +207,18 @@ TEST_CASE("spin mode wakes early and busy-waits to the deadline") {
   auto runner =
       Start(Spec(R"({"name":"spin","periodic":{"interval_us":1000},"precision":"PRECISION_SPIN"})"),
             deps);
-  std::this_thread::sleep_for(400ms);
+  REQUIRE(WaitFor([&] { return runner->Stats().ticks >= 200; }, 10000ms));
   runner->Stop();
   RunnerStats s = runner->Stats();
-  CHECK(s.ticks >= 200);
   CHECK(s.spin_margin_ns >= 5'000);
-  CHECK(s.spin_margin_ns <= 500'000);
-  // The median tick starts within a few microseconds of its deadline; generous here.
-  CHECK(s.latency.p50_ns < 100'000);
+  CHECK(s.spin_margin_ns <= 250'000);  // A quarter of the interval at most.
+  // The median tick starts within a few microseconds of its deadline; generous here (a
+  // loaded machine preempts a SCHED_OTHER spinner).
+  CHECK(s.latency.p50_ns < 500'000);
   CHECK(s.thread_cpu_ns > 0);
 }
 
-TEST_CASE("ticks invoke the target; slow invokes coalesce ticks and count overruns") {
+TEST_CASE("ticks invoke the target, slow invokes coalesce ticks and count overruns") {
   TickSignal signal;
   std::atomic<int> calls{0};
   RunnerDeps deps{&SystemClock(), &signal,
@@ -231,14 +234,13 @@ TEST_CASE("ticks invoke the target; slow invokes coalesce ticks and count overru
   auto runner = Start(Spec(R"({"name":"inv","periodic":{"interval_us":2000},
                                "invoke":{"target":"hello/Greet","json":"{\"name\":\"x\"}"}})"),
                       deps);
-  std::this_thread::sleep_for(300ms);
+  REQUIRE(WaitFor([&] { return calls.load() >= 5 && runner->Stats().overruns >= 20; }, 10000ms));
   runner->Stop();
   RunnerStats s = runner->Stats();
-  CHECK(calls > 3);
   CHECK(s.invokes_ok == static_cast<uint64_t>(calls.load()));
   CHECK(s.invokes_failed == 0);
-  CHECK(s.overruns > 50);  // ~150 ticks, ~15 invokes.
-  CHECK(s.ticks >= s.invokes_ok);
+  // Ticks every 2 ms, invokes of 20 ms: most ticks are coalesced into the next invoke.
+  CHECK(s.ticks >= s.invokes_ok + s.overruns);
 }
 
 TEST_CASE("failed invokes are counted with the last error") {
@@ -252,10 +254,9 @@ TEST_CASE("failed invokes are counted with the last error") {
   auto runner = Start(Spec(R"({"name":"deny","periodic":{"interval_us":10000},
                                "invoke":{"target":"hello/Greet"}})"),
                       deps);
-  std::this_thread::sleep_for(100ms);
+  REQUIRE(WaitFor([&] { return runner->Stats().invokes_failed > 0; }, 10000ms));
   runner->Stop();
   RunnerStats s = runner->Stats();
-  CHECK(s.invokes_failed > 0);
   CHECK(s.invokes_ok == 0);
   CHECK_THAT(s.last_invoke_error, Catch::Contains("may not invoke"));
 }

@@ -8,7 +8,7 @@
 namespace paddock::scheduler {
 namespace {
 
-TEST_CASE("ticks are read back in order; a lapped reader is told") {
+TEST_CASE("ticks are read back in order, a lapped reader is told") {
   TickRing ring;
   TickRecord r;
   CHECK(ring.Read(0, &r) == TickRing::ReadResult::kNotYet);
@@ -57,7 +57,7 @@ TEST_CASE("a concurrent reader never sees a torn record") {
   CHECK(ring.published() > TickRing::kCapacity);
 }
 
-TEST_CASE("the signal wakes a sleeper; a stale value returns at once") {
+TEST_CASE("the signal wakes a sleeper, a stale value returns at once") {
   TickSignal signal;
   const uint32_t seen = signal.value();
   std::thread notifier([&] {
