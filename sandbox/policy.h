@@ -56,10 +56,13 @@ struct Policy {
   // anything else (InstanceCgroup::dirs(); created and limited by the caller).
   std::vector<std::string> cgroup_dirs;
   // RLIMIT_NOFILE, RLIMIT_NPROC (tasks of the plugin's uid), RLIMIT_FSIZE (bytes; 0 =
-  // unlimited). RLIMIT_CORE is always 0.
+  // unlimited). RLIMIT_CORE is always 0. The file size limit defaults to 1 GiB, not to
+  // unlimited: /run and /data are host directories, and a plugin must not be able to fill
+  // the host's disk with one file (the hostile suite's file_size attempt found it
+  // unlimited when the host left it at 0).
   uint64_t max_open_files = 1024;
   uint64_t max_processes = 512;
-  uint64_t max_file_size = 0;
+  uint64_t max_file_size = uint64_t{1} << 30;
   // Hostname inside the new UTS namespace: [A-Za-z0-9.-]{1,64}.
   std::string hostname = "plugin";
 };
