@@ -16,6 +16,11 @@ absl::StatusOr<std::vector<std::string>> CgroupProcsFiles(const std::vector<std:
     if (dir.empty() || dir[0] != '/') {
       return absl::InvalidArgumentError(absl::StrCat("cgroup: \"", dir, "\" is not absolute"));
     }
+    std::string tasks = dir + "/tasks";  // v1 only; see the header.
+    if (::access(tasks.c_str(), W_OK) == 0) {
+      files.push_back(std::move(tasks));
+      continue;
+    }
     std::string file = dir + "/cgroup.procs";
     if (::access(file.c_str(), W_OK) < 0) return ErrnoStatus(errno, absl::StrCat("cgroup: ", file));
     files.push_back(std::move(file));
