@@ -17,6 +17,16 @@ namespace paddock::sandbox::cgroup_backend {
 // CPU quota period, in microseconds (both versions).
 inline constexpr uint64_t kCpuPeriodUs = 100000;
 
+// kCpuBurstNote: a CPU-limited instance also gets a burst of one quota (cpu.cfs_burst_us
+// in v1, cpu.max.burst in v2). Over any long run it still gets no more than its quota:
+// a burst only spends quota it left unused in earlier periods. It matters at start:
+// a plugin's start (loader, gRPC, TLS) costs ~20-25 ms of CPU, as much as a whole
+// 200-millicpu quota, so without a burst hello's start was often throttled until the
+// next period (2 of 8 starts, +23 and +45 ms, per the instance's cpu.stat). Writing
+// the burst after the quota refills the fresh group's runtime once more (the kernel
+// refills on every bandwidth change, capped at quota + burst), so the first period has
+// two quotas to start with.
+
 // Shared parsing. "key value" lines -> value of `key`; NotFound when absent.
 absl::StatusOr<uint64_t> ReadKeyed(CgroupFs& fs, const std::string& file, std::string_view key);
 absl::StatusOr<uint64_t> ReadNumber(CgroupFs& fs, const std::string& file);

@@ -77,6 +77,10 @@ absl::Status V1ApplyLimits(CgroupFs& fs, const std::string& dir, const std::stri
     std::string quota =
         limits.cpu_millis ? absl::StrCat(uint64_t{limits.cpu_millis} * kCpuPeriodUs / 1000) : "-1";
     if (absl::Status s = fs.Write(dir + "/cpu.cfs_quota_us", quota); !s.ok()) return s;
+    // Burst of one quota (Linux 5.14+), written after the quota: see kCpuBurstNote.
+    if (limits.cpu_millis && fs.Exists(dir + "/cpu.cfs_burst_us")) {
+      if (absl::Status s = fs.Write(dir + "/cpu.cfs_burst_us", quota); !s.ok()) return s;
+    }
     if (limits.rt_runtime_us) V1GrantRtBudget(fs, dir, limits.rt_runtime_us);
     return absl::OkStatus();
   }

@@ -51,7 +51,15 @@ absl::Status V2ApplyLimits(CgroupFs& fs, const std::string& dir, const std::stri
   if (controller == "cpu") {
     std::string quota =
         limits.cpu_millis ? absl::StrCat(uint64_t{limits.cpu_millis} * kCpuPeriodUs / 1000) : "max";
-    return fs.Write(dir + "/cpu.max", absl::StrCat(quota, " ", kCpuPeriodUs));
+    if (absl::Status s = fs.Write(dir + "/cpu.max", absl::StrCat(quota, " ", kCpuPeriodUs));
+        !s.ok()) {
+      return s;
+    }
+    // Burst of one quota (Linux 5.14+), written after the quota: see kCpuBurstNote.
+    if (limits.cpu_millis && fs.Exists(dir + "/cpu.max.burst")) {
+      return fs.Write(dir + "/cpu.max.burst", quota);
+    }
+    return absl::OkStatus();
   }
   if (controller == "pids") {
     return fs.Write(dir + "/pids.max", limits.pids ? absl::StrCat(limits.pids) : "max");

@@ -7,13 +7,16 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "sandbox/cgroup_join.h"
 #include "sandbox/launcher.h"
 #include "test_util.h"
 
@@ -89,6 +92,31 @@ TEST_CASE("a spinner is throttled to its cpu quota") {
   REQUIRE(usage.ok());
   CHECK(usage->cpu_throttled > 0);
   CHECK(usage->cpu_usage_ns > 50'000'000);
+}
+
+TEST_CASE("a cpu limit comes with a burst of one quota; v1 groups are joined through tasks") {
+  if (!testing::RequireRoot()) return;
+  auto manager = Manager();
+  auto cg = manager->CreateInstance("burst", {0, 200, 0});
+  REQUIRE(cg.ok());
+  absl::StatusOr<std::vector<std::string>> join = CgroupProcsFiles((*cg)->dirs());
+  REQUIRE(join.ok());
+  for (const std::string& desc : (*cg)->Describe()) {
+    // "v1:cpu:/sys/fs/cgroup/cpu/..." or "v2:cpu:/sys/fs/cgroup/..."
+    std::vector<std::string> part = absl::StrSplit(desc, absl::MaxSplits(':', 2));
+    REQUIRE(part.size() == 3);
+    const std::string want = part[2] + (part[0] == "v1" ? "/tasks" : "/cgroup.procs");
+    CHECK(std::find(join->begin(), join->end(), want) != join->end());
+    if (part[1] != "cpu") continue;
+    // 200 millis of a 100 ms period: a 20 ms quota, and as much burst (when the kernel
+    // has bursts: 5.14+).
+    const std::string burst = part[2] + (part[0] == "v1" ? "/cpu.cfs_burst_us" : "/cpu.max.burst");
+    if (::access(burst.c_str(), F_OK) != 0) continue;
+    std::ifstream in(burst);
+    std::string value;
+    in >> value;
+    CHECK(value == "20000");
+  }
 }
 
 TEST_CASE("the child sees its own cgroup as the root; KillAll empties the group") {
