@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "integration/harness.h"
+#include "integration/hostile_util.h"
 
 using paddock::testing::BundledPlugin;
 using paddock::testing::CmdResult;
@@ -40,6 +41,7 @@ TEST_CASE("a capability the host does not grant refuses the plugin before it sta
   CHECK(host.Status("hostile-caps").generation() == 0);
   CHECK(host.Log().find("is running") == std::string::npos);
   CHECK(host.Ctl({"call", "hello", "Greet", "{}"}).exit_code == 0);
+  CHECK(paddock::testing::StopHost(host));
 }
 
 TEST_CASE("granting the capability in the host config lets the plugin run with exactly it",
@@ -58,4 +60,5 @@ TEST_CASE("granting the capability in the host config lets the plugin run with e
         return host.Ctl({"logs", "hostile-caps"}).out.find("is running") != std::string::npos;
       },
       5));
+  CHECK(paddock::testing::StopHost(host));
 }

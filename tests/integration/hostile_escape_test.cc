@@ -261,4 +261,5 @@ TEST_CASE("hostile: every escape fails as expected; host and hello are unaffecte
   CHECK(hostile_after.pid() == hostile.pid());
   CHECK(hostile_after.generation() == 1);
   CHECK(hostile_after.state() == v1::STATE_SERVING);
+  CHECK(paddock::testing::StopHost(host));
 }

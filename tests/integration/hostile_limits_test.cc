@@ -19,6 +19,7 @@ using paddock::testing::Host;
 using paddock::testing::ProcessAlive;
 using paddock::testing::ProcessesOfUid;
 using paddock::testing::RssKiB;
+using paddock::testing::StopHost;
 using paddock::testing::TestPlugin;
 using paddock::testing::WaitFor;
 namespace v1 = paddock::v1;
@@ -66,6 +67,7 @@ TEST_CASE("hostile: a fork bomb stops at the pids limit and the plugin survives 
   CHECK(Attempt(host, "kill_all").errno_name == "ESRCH");  // Nothing of the bomb is left.
   CHECK(ProcessAlive(host.pid()));
   CheckHelloUnaffected(host, hello_pid);
+  CHECK(StopHost(host));
 }
 
 TEST_CASE("hostile: a CPU spinner is throttled to the plugin's quota", "[hostile]") {
@@ -94,6 +96,7 @@ TEST_CASE("hostile: a CPU spinner is throttled to the plugin's quota", "[hostile
   WARN("cpu_spin: " << r.value << " CPU/wall in the plugin, " << cgroup_cpu_s / wall
                     << " per the cgroup, quota " << quota);
   CheckHelloUnaffected(host, hello_pid);
+  CHECK(StopHost(host));
 }
 
 TEST_CASE("hostile: a double-forked grandchild dies with the instance", "[hostile]") {
@@ -115,6 +118,7 @@ TEST_CASE("hostile: a double-forked grandchild dies with the instance", "[hostil
   SECTION("on SIGKILL of the plugin") { REQUIRE(kill(info.pid(), SIGKILL) == 0); }
   CHECK(WaitFor([&] { return ProcessesOfUid(uid).empty(); }, 10));
   CheckHelloUnaffected(host, hello_pid);
+  CHECK(StopHost(host));
 }
 
 TEST_CASE("hostile: a memory balloon is OOM-killed in its cgroup, reported and restarted",
@@ -149,4 +153,5 @@ TEST_CASE("hostile: a memory balloon is OOM-killed in its cgroup, reported and r
   CheckHelloUnaffected(host, hello_pid);
   // The new instance works.
   CHECK(Attempt(host, "kill_all").errno_name == "ESRCH");
+  CHECK(StopHost(host));
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdlib>
@@ -57,6 +58,14 @@ inline AttemptResult Attempt(Host& host, const std::string& name, const std::str
   r.value = num("value");
   r.count = static_cast<int>(num("count"));
   return r;
+}
+
+// Stops the host as an operator would (SIGTERM) and checks that it exits cleanly, so it
+// also removes its cgroup subtree: Host's destructor SIGKILLs, which leaves the subtree's
+// (empty) directories behind under /sys/fs/cgroup.
+inline bool StopHost(Host& host) {
+  host.Signal(SIGTERM);
+  return host.Wait(20) == 0;
 }
 
 // Pids of every process (not thread) whose real uid is `uid`.
