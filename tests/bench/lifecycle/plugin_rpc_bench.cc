@@ -142,6 +142,7 @@ struct Started {
                            // figure paddockd logs as "serving ... after spawn".
   double ready_ms = 0;     // Instance::spawned_at -> the plugin's BootstrapReply (serving).
   bool throttled = false;  // The cgroup's CPU quota throttled the start at least once.
+  double cpu_ms = 0;       // CPU the plugin used up to SERVING (confined: its cgroup's).
 };
 
 class Bench {
@@ -202,6 +203,7 @@ class Bench {
     if (s.inst->cgroup) {
       auto usage = s.inst->cgroup->ReadUsage();
       s.throttled = usage.ok() && usage->cpu_throttled > 0;
+      if (usage.ok()) s.cpu_ms = static_cast<double>(usage->cpu_usage_ns) / 1e6;
     }
     return s;
   }
@@ -409,6 +411,7 @@ int main(int argc, char** argv) {
 
     std::vector<double> total[2], launch[2], ready[2];  // [0] unconfined, [1] confined
     int throttled = 0;
+    std::vector<double> start_cpu;
     for (int i = 0; i < starts; ++i) {
       for (int c = 0; c < 2; ++c) {
         if ((c == 1 && !confined) || (c == 0 && !unconfined)) continue;
@@ -417,6 +420,7 @@ int main(int argc, char** argv) {
         launch[c].push_back(s.launch_ms);
         ready[c].push_back(s.ready_ms);
         throttled += s.throttled;
+        if (c == 1) start_cpu.push_back(s.cpu_ms);
         Bench::Stop(s);
       }
     }
@@ -432,6 +436,7 @@ int main(int argc, char** argv) {
       Print("  of which launch -> bootstrap reply (plugin listening)", Summarize(ready[c]), "ms");
     }
     if (confined) {
+      Print("CPU time a confined start uses up to SERVING (cgroup)", Summarize(start_cpu), "ms");
       std::printf("confined starts throttled by their CPU quota before serving: %d of %zu\n",
                   throttled, launch[1].size());
     }
