@@ -155,3 +155,18 @@ TEST_CASE("hostile: a memory balloon is OOM-killed in its cgroup, reported and r
   CHECK(Attempt(host, "kill_all").errno_name == "ESRCH");
   CHECK(StopHost(host));
 }
+
+// Known broken (plugin-sdk): RunPlugin never reaps children it did not start, but the
+// plugin is pid 1 of its namespace, so every orphan that exits stays a zombie and counts
+// against the pids limit until the instance ends (sandbox/README.md: "The SDK must reap
+// zombies"). [!mayfail] reports the failure without failing the run until the SDK is fixed.
+TEST_CASE("hostile: orphans reparented to the plugin (pid 1) are reaped", "[hostile][!mayfail]") {
+  Host host;
+  StartBoth(host);
+  AttemptResult r = Attempt(host, "orphan_zombie");
+  INFO(r.detail << r.ctl_error);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.count == 0);
+  CHECK(r.outcome == "contained");
+  CHECK(StopHost(host));
+}
