@@ -55,6 +55,7 @@ void FillDefaults(HostConfig* c, bool jitter_given) {
   PADDOCK_DEFAULT(rl, ready_deadline_ms, 10000u);
   PADDOCK_DEFAULT(rl, drain_ms, 5000u);
   PADDOCK_DEFAULT(rl, settle_ms, 300u);
+  PADDOCK_DEFAULT(rl, soak_ms, 500u);
 
   PADDOCK_DEFAULT(c, shutdown_grace_ms, 3000u);
   PADDOCK_DEFAULT(c, log_ring_bytes, 1u << 20);

@@ -194,6 +194,7 @@ absl::Status ValidateHostConfig(const HostConfig& c) {
     return s;
   if (absl::Status s = Millis("reload.drain_ms", rl.drain_ms()); !s.ok()) return s;
   if (absl::Status s = Millis("reload.settle_ms", rl.settle_ms()); !s.ok()) return s;
+  if (absl::Status s = Millis("reload.soak_ms", rl.soak_ms()); !s.ok()) return s;
   if (absl::Status s = Millis("shutdown_grace_ms", c.shutdown_grace_ms()); !s.ok()) return s;
   if (absl::Status s =
           InRange<uint32_t>("log_ring_bytes", c.log_ring_bytes(), 64u << 10, 256u << 20);

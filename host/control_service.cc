@@ -49,6 +49,14 @@ grpc::Status ControlService::Restart(grpc::ServerContext*, const paddock::v1::Pl
   return Action(supervisor_->RestartPlugin(req->name()), out);
 }
 
+grpc::Status ControlService::Reload(grpc::ServerContext*, const paddock::v1::ReloadRequest* req,
+                                    paddock::v1::ReloadResponse* out) {
+  auto r = supervisor_->Reload(req->name());
+  if (!r.ok()) return ToGrpc(r.status());
+  *out = std::move(*r);
+  return grpc::Status::OK;
+}
+
 grpc::Status ControlService::Logs(grpc::ServerContext* ctx, const paddock::v1::LogsRequest* req,
                                   grpc::ServerWriter<paddock::v1::LogEntry>* writer) {
   auto ring = supervisor_->Logs(req->name());

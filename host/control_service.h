@@ -27,6 +27,8 @@ class ControlService final : public paddock::v1::Control::Service {
                     grpc::ServerWriter<paddock::v1::LogEntry>*) override;
   grpc::Status Call(grpc::ServerContext*, const paddock::v1::CallRequest*,
                     paddock::v1::CallResponse*) override;
+  grpc::Status Reload(grpc::ServerContext*, const paddock::v1::ReloadRequest*,
+                      paddock::v1::ReloadResponse*) override;
   grpc::Status CallStream(grpc::ServerContext*, const paddock::v1::CallRequest*,
                           grpc::ServerWriter<paddock::v1::CallResponse>*) override;
   grpc::Status GetConfig(grpc::ServerContext*, const paddock::v1::GetConfigRequest*,

@@ -75,6 +75,7 @@ std::string FormatStatus(const paddock::v1::PluginInfo& p) {
   field("error:", p.error());
   field("last exit:", p.last_exit());
   field("socket:", p.socket_path());
+  for (const auto& s : p.sockets()) field("held socket:", s);
   if (p.config_version()) field("config:", absl::StrCat("version ", p.config_version()));
   if (p.live_instances() > 1) field("instances:", absl::StrCat(p.live_instances(), " alive"));
   if (p.has_last_reload()) {

@@ -39,21 +39,26 @@ std::string ExeDir() {
   return exe.parent_path().string();
 }
 
+// What the command line says over any config file, then $ORIGIN expansion. Applied to the
+// config at start and to every config file change after.
+void FinishConfig(const DaemonOptions& o, paddock::v1::HostConfig* c) {
+  if (!o.plugin_dirs.empty()) {
+    c->clear_plugin_dirs();
+    for (const auto& d : o.plugin_dirs) c->add_plugin_dirs(d);
+  }
+  if (!o.control_socket.empty()) c->set_control_socket(o.control_socket);
+  if (!o.runtime_dir.empty()) c->set_runtime_dir(o.runtime_dir);
+  if (!o.data_dir.empty()) c->set_data_dir(o.data_dir);
+  if (!o.log_level.empty()) c->set_log_level(o.log_level);
+  if (o.unconfined) c->mutable_sandbox()->set_unconfined(true);
+  ExpandOrigin(c, ExeDir());
+}
+
 absl::StatusOr<LoadedConfig> LoadConfig(const DaemonOptions& o) {
   auto loaded =
       o.config_path.empty() ? LoadEmbeddedDefaultConfig() : LoadHostConfigFile(o.config_path);
   if (!loaded.ok()) return loaded.status();
-  auto& c = loaded->config;
-  if (!o.plugin_dirs.empty()) {
-    c.clear_plugin_dirs();
-    for (const auto& d : o.plugin_dirs) c.add_plugin_dirs(d);
-  }
-  if (!o.control_socket.empty()) c.set_control_socket(o.control_socket);
-  if (!o.runtime_dir.empty()) c.set_runtime_dir(o.runtime_dir);
-  if (!o.data_dir.empty()) c.set_data_dir(o.data_dir);
-  if (!o.log_level.empty()) c.set_log_level(o.log_level);
-  if (o.unconfined) c.mutable_sandbox()->set_unconfined(true);
-  ExpandOrigin(&c, ExeDir());
+  FinishConfig(o, &loaded->config);
   return loaded;
 }
 
@@ -158,6 +163,8 @@ int RunDaemon(const DaemonOptions& options) {
   deps.router = &router;
   deps.ca = ca->get();
   deps.cgroups = cgroups.get();
+  deps.config_path = options.config_path;
+  deps.finish_config = [&options](paddock::v1::HostConfig* c) { FinishConfig(options, c); };
   deps.host_creds = {(*ca)->certificate_pem(), host_cert->private_key_pem,
                      host_cert->certificate_pem};
   Supervisor supervisor(deps, *config);
@@ -188,8 +195,11 @@ int RunDaemon(const DaemonOptions& options) {
         }
         first_stop = absl::Now();
         supervisor.Shutdown([&l] { l.Quit(); });
-      } else {
-        HostLog(LogLevel::kInfo, absl::StrCat("ignoring signal ", sig));
+      } else if (sig == SIGUSR2) {
+        if (first_stop == absl::InfinitePast()) supervisor.ReloadAll();
+      } else if (sig == SIGHUP) {
+        // The config file is watched; SIGHUP asks for a re-read anyway.
+        supervisor.OnConfigChanged();
       }
     }
   });

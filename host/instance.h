@@ -13,6 +13,7 @@
 #include "host/event_loop.h"
 #include "host/log_capture.h"
 #include "host/plugin_client.h"
+#include "host/router.h"
 #include "paddock/fd.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/launcher.h"
@@ -45,6 +46,8 @@ struct Instance {
   std::string runtime_dir;               // Host path, removed when the instance is cleaned up.
   std::string socket_path;               // Host path of its gRPC socket.
   std::shared_ptr<PluginClient> client;  // Set once the plugin reported ready.
+  std::shared_ptr<const Route> route;    // Set once it serves; counts the host's calls.
+  uint64_t config_version = 0;           // Config snapshot version it has in force.
   // Confinement (null/empty when unconfined). The cgroup outlives the process: its
   // destructor kills stragglers and removes the directories.
   std::unique_ptr<sandbox::InstanceCgroup> cgroup;

@@ -2,6 +2,7 @@
 // are in supervisor_instance.cc.
 #include "host/supervisor.h"
 
+#include <filesystem>
 #include <future>
 
 #include "absl/strings/str_cat.h"
@@ -69,45 +70,36 @@ paddock::v1::ConfigSnapshot Supervisor::SnapshotFor(const std::string& name) con
 }
 
 void Supervisor::Start() {
-  AddDiscovered();
-  for (auto& [name, slot] : slots_) {
-    if (slot->wanted && slot->refusal.empty()) StartInstance(*slot);
-  }
+  Reconcile(Scan(), /*reload_replaced=*/false, nullptr);
+  WatchDirectories();
 }
 
-void Supervisor::AddDiscovered() {
-  std::vector<std::string> dirs(config_.config.plugin_dirs().begin(),
-                                config_.config.plugin_dirs().end());
-  std::vector<DiscoveredFile> files = ScanPluginDirs(dirs);
-  MarkDuplicates(&files);
-  for (auto& f : files) {
-    if (!f.image.ok()) {
-      paddock::v1::PluginInfo info;
-      info.set_name(f.file_name.empty() ? f.path : f.file_name);
-      info.set_binary_path(f.path);
-      info.set_state(paddock::v1::STATE_INVALID);
-      info.set_error(std::string(f.image.status().message()));
-      HostLog(LogLevel::kWarn, absl::StrCat("invalid plugin file ", f.path, ": ", info.error()));
-      invalid_[f.path] = std::move(info);
-      continue;
+void Supervisor::WatchDirectories() {
+  auto plugin_watch = DirWatcher::Create(
+      deps_.loop,
+      [this](const std::string& dir, const std::string& name) { OnPluginDirChanged(dir, name); });
+  if (!plugin_watch.ok()) {
+    HostLog(LogLevel::kError,
+            absl::StrCat("cannot watch plugin directories: ", plugin_watch.status().message()));
+  } else {
+    plugin_watch_ = std::move(*plugin_watch);
+    for (const auto& dir : config_.config.plugin_dirs()) {
+      if (auto st = plugin_watch_->Add(dir); !st.ok()) {
+        HostLog(LogLevel::kWarn, absl::StrCat("not watching ", dir, ": ", st.message()));
+      }
     }
-    const auto& manifest = (*f.image)->manifest();
-    auto slot = std::make_unique<Slot>();
-    slot->name = manifest.name();
-    slot->image = *f.image;
-    slot->logs = std::make_shared<LogRing>(config_.config.log_ring_bytes());
-    slot->restarts = std::make_unique<RestartTracker>(config_.config.restart());
-    AssignIdentity(*slot);
-    auto settings = config_.config.plugins().find(slot->name);
-    slot->wanted = settings == config_.config.plugins().end() || !settings->second.disabled();
-    if (auto st = PrepareSlot(*slot); !st.ok()) {
-      slot->refusal = std::string(st.message());
-      slot->error = slot->refusal;
-      HostLog(LogLevel::kWarn, absl::StrCat("plugin ", slot->name, " refused: ", slot->refusal));
-    }
-    HostLog(LogLevel::kInfo,
-            absl::StrCat("found plugin ", slot->name, " ", manifest.version(), " at ", f.path));
-    slots_[slot->name] = std::move(slot);
+  }
+  if (deps_.config_path.empty() || config_watch_) return;
+  // The directory, not the file: editors rename over it and ConfigMaps swap symlinks.
+  std::string dir = std::filesystem::path(deps_.config_path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  auto config_watch = DirWatcher::Create(
+      deps_.loop,
+      [this](const std::string&, const std::string& name) { OnConfigDirChanged(name); });
+  if (config_watch.ok() && (*config_watch)->Add(dir).ok()) {
+    config_watch_ = std::move(*config_watch);
+  } else {
+    HostLog(LogLevel::kWarn, absl::StrCat("not watching the config directory ", dir));
   }
 }
 
@@ -116,22 +108,9 @@ absl::Status Supervisor::PrepareSlot(Slot& slot) {
   if (!sandbox.ok()) return sandbox.status();
   auto catalog = MethodCatalog::Create(slot.image->manifest());
   if (!catalog.ok()) return catalog.status();
-  std::vector<UniqueFd> fds;
-  std::vector<HeldSocket> held;
-  for (const ResolvedSocket& s : sandbox->sockets) {
-    auto fd = OpenHeldSocket(s.request, s.address);
-    if (!fd.ok()) {
-      return absl::Status(fd.status().code(),
-                          absl::StrCat("socket ", s.request.name(), ": ", fd.status().message()));
-    }
-    std::string kind = s.request.kind() == paddock::v1::SocketRequest::TCP ? "tcp" : "udp";
-    held.push_back({s.request.name(), absl::StrCat(kind, " ", LocalAddress(fd->get())), fd->get()});
-    fds.push_back(std::move(*fd));
-  }
+  if (auto st = OpenSockets(slot, *sandbox); !st.ok()) return st;
   slot.sandbox = std::move(*sandbox);
   slot.catalog = std::move(*catalog);
-  slot.socket_fds = std::move(fds);
-  slot.sockets = std::move(held);
   return absl::OkStatus();
 }
 
@@ -149,13 +128,17 @@ void Supervisor::Shutdown(std::function<void()> done) {
   shutdown_done_ = std::move(done);
   HostLog(LogLevel::kInfo, "shutting down: stopping every plugin");
   for (auto& [name, slot] : slots_) StopSlot(*slot);
+  for (auto& slot : graveyard_) StopSlot(*slot);
   CheckShutdownDone();
 }
 
 void Supervisor::CheckShutdownDone() {
   if (!shutting_down_ || !shutdown_done_) return;
   for (auto& [name, slot] : slots_) {
-    if (slot->active || !slot->retiring.empty()) return;
+    if (slot->active || slot->next || !slot->retiring.empty()) return;
+  }
+  for (auto& slot : graveyard_) {
+    if (slot->active || slot->next || !slot->retiring.empty()) return;
   }
   auto done = std::move(shutdown_done_);
   shutdown_done_ = nullptr;
@@ -199,6 +182,7 @@ paddock::v1::ConfigInfo Supervisor::GetConfig() {
     info.set_version(config_version_);
     info.set_sha256(config_.sha256_hex);
     info.set_source(config_.source);
+    info.set_last_error(config_last_error_);
     return info;
   });
 }
@@ -290,7 +274,16 @@ paddock::v1::PluginInfo Supervisor::Info(const Slot& slot, bool detailed) const 
   info.set_error(slot.error);
   info.set_last_exit(slot.last_exit);
   for (const auto& s : m.services()) info.add_services(s.name());
-  info.set_live_instances(static_cast<uint32_t>((slot.active ? 1 : 0) + slot.retiring.size()));
+  for (const auto& [name, desc] : slot.socket_desc)
+    info.add_sockets(absl::StrCat(name, ": ", desc));
+  info.set_live_instances(
+      static_cast<uint32_t>((slot.active ? 1 : 0) + (slot.next ? 1 : 0) + slot.retiring.size()));
+  if (slot.pending_image) {
+    info.set_error(absl::StrCat(info.error(), info.error().empty() ? "" : "; ",
+                                "binary on disk changed to ",
+                                slot.pending_image->manifest().version(),
+                                ": reload pending (SIGUSR2 or paddockctl reload)"));
+  }
   if (slot.last_reload.generation() != 0) *info.mutable_last_reload() = slot.last_reload;
   info.set_config_version(slot.config_version_in_force);
   const Instance* inst = slot.active.get();

@@ -15,6 +15,8 @@
 #include "absl/status/statusor.h"
 #include "host/certs.h"
 #include "host/config.h"
+#include "host/dir_watcher.h"
+#include "host/discovery.h"
 #include "host/event_loop.h"
 #include "host/grant.h"
 #include "host/instance.h"
@@ -36,6 +38,10 @@ struct SupervisorDeps {
   Router* router = nullptr;
   const CertificateAuthority* ca = nullptr;
   sandbox::CgroupManager* cgroups = nullptr;  // Null when unconfined.
+  // The config file to watch ("" = embedded default, nothing to watch), and what the
+  // daemon does to every config it loads (command-line overrides, $ORIGIN).
+  std::string config_path;
+  std::function<void(paddock::v1::HostConfig*)> finish_config;
   HostCredentials host_creds;
 };
 
@@ -52,6 +58,19 @@ class Supervisor {
   // Stops every plugin (graceful, then SIGKILL after the grace period) and calls `done`
   // on the loop thread once no instance is left.
   void Shutdown(std::function<void()> done);
+  // SIGUSR2: rescans the plugin directories and hot-swaps every plugin whose binary
+  // changed, starts new ones and stops removed ones. Requests that arrive while a reload
+  // runs coalesce into one more round after it.
+  void ReloadAll(std::function<void(paddock::v1::ReloadResponse)> done = nullptr);
+  // A name in a watched plugin directory changed ("" = rescan the directory). New files
+  // start, removed ones stop, replaced ones reload when reload.mode is AUTO (otherwise they
+  // wait for SIGUSR2), each once the file has stayed unchanged for reload.settle_ms.
+  void OnPluginDirChanged(const std::string& dir, const std::string& name);
+  // Something in the config file's directory changed: re-read the file and, if its bytes
+  // changed, validate and apply it (or reject it, keeping the config in force).
+  void OnConfigChanged();
+  // A name in the config file's directory changed: re-read shortly, once events settle.
+  void OnConfigDirChanged(const std::string& name);
 
   // --- Thread-safe: post to the loop and wait for the answer ---
   paddock::v1::ListResponse List();
@@ -65,6 +84,9 @@ class Supervisor {
   // The plugin's log ring (shared; lives as long as any holder).
   absl::StatusOr<std::shared_ptr<LogRing>> Logs(const std::string& name);
   paddock::v1::ConfigInfo GetConfig();
+  // Hot-swaps `name` to a new generation of its binary on disk (even if unchanged), or,
+  // for "", does what SIGUSR2 does. Answers once every reload it started settled.
+  absl::StatusOr<paddock::v1::ReloadResponse> Reload(const std::string& name);
 
  private:
   struct Slot;
@@ -78,7 +100,6 @@ class Supervisor {
       std::function<void(std::function<void(absl::StatusOr<paddock::v1::PluginInfo>)>)> fn);
 
   Slot* FindSlot(const std::string& name);
-  void AddDiscovered();
   absl::Status PrepareSlot(Slot& slot);
   void StartInstance(Slot& slot);
   void WatchInstance(Slot& slot, Instance& inst);
@@ -102,7 +123,36 @@ class Supervisor {
   Instance* FindInstance(Slot& slot, const Instance* inst);
   void CheckShutdownDone();
 
+  // Hot reload (supervisor_reload.cc).
+  using ReloadDone = std::function<void(const paddock::v1::ReloadOutcome&)>;
+  absl::StatusOr<std::unique_ptr<Instance>> Spawn(Slot& slot,
+                                                  const std::shared_ptr<const PluginImage>& image,
+                                                  const EffectiveSandbox& sandbox);
+  absl::Status OpenSockets(Slot& slot, const EffectiveSandbox& sandbox);
+  void BeginReload(Slot& slot, std::shared_ptr<const PluginImage> image, ReloadDone done);
+  void OnNextHealthy(Slot& slot, Instance& next);
+  void Flip(Slot& slot);
+  void DrainThenStop(Slot& slot, Instance* old, std::shared_ptr<const Route> route,
+                     absl::Time deadline);
+  void FinishReload(Slot& slot, bool succeeded, const std::string& error);
+  void RunReloadRound();
+  void Reconcile(std::vector<DiscoveredFile> files, bool reload_replaced,
+                 std::vector<Slot*>* reloading);
+  Slot* AddSlot(const std::string& path, std::shared_ptr<const PluginImage> image);
+  void RemoveSlot(Slot& slot);
+  void CheckSettled(const std::string& path);
+  std::vector<DiscoveredFile> Scan();
+
+  // Config engine (supervisor_config.cc).
+  absl::Status ValidateChange(const paddock::v1::HostConfig& next) const;
+  void ApplyConfig(LoadedConfig next);
+  void PushConfig(Slot& slot);
+
+  void WatchDirectories();
+
   SupervisorDeps deps_;
+  std::unique_ptr<DirWatcher> plugin_watch_;
+  std::unique_ptr<DirWatcher> config_watch_;
   LoadedConfig config_;
   uint64_t config_version_ = 1;
   std::map<std::string, std::unique_ptr<Slot>> slots_;      // Valid plugins by name.
@@ -110,6 +160,22 @@ class Supervisor {
   absl::BitGen rng_;
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;
+  // Removed plugins, kept alive so callbacks that still name them stay valid.
+  std::vector<std::unique_ptr<Slot>> graveyard_;
+  // Files in plugin directories waiting to stay unchanged for settle_ms.
+  struct Settling {
+    std::optional<PluginImage::FileIdentity> identity;  // nullopt: the file is gone.
+    EventLoop::TimerId timer = 0;
+  };
+  std::map<std::string, Settling> settling_;  // By path.
+  // A SIGUSR2/`reload` round in progress, and callers waiting for it or the next one.
+  bool reload_round_running_ = false;
+  std::vector<std::function<void(paddock::v1::ReloadResponse)>> reload_round_waiters_;
+  std::vector<std::function<void(paddock::v1::ReloadResponse)>> next_round_waiters_;
+  bool reload_round_again_ = false;
+  std::string config_last_error_;
+  std::string config_rejected_sha_;  // The last bytes rejected (not re-judged until changed).
+  EventLoop::TimerId config_timer_ = 0;
 };
 
 }  // namespace paddock::host

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "host/host_log.h"
 #include "host/log_capture.h"
 #include "host/process.h"
@@ -23,6 +24,7 @@ std::string Label(const Instance& inst) { return absl::StrCat(inst.plugin, " g",
 
 Instance* Supervisor::FindInstance(Slot& slot, const Instance* inst) {
   if (slot.active.get() == inst) return slot.active.get();
+  if (slot.next.get() == inst) return slot.next.get();
   for (auto& r : slot.retiring) {
     if (r.get() == inst) return r.get();
   }
@@ -30,22 +32,9 @@ Instance* Supervisor::FindInstance(Slot& slot, const Instance* inst) {
 }
 
 void Supervisor::StartInstance(Slot& slot) {
-  if (shutting_down_ || slot.active) return;
+  if (shutting_down_ || slot.active || !slot.sandbox) return;
   slot.backoff_timer = 0;
-  SpawnRequest req;
-  req.image = slot.image;
-  req.generation = ++slot.last_generation;
-  req.sandbox = &*slot.sandbox;
-  req.config = SnapshotFor(slot.name);
-  req.sockets = slot.sockets;
-  req.runtime_root = config_.config.runtime_dir();
-  req.data_root = config_.config.data_dir();
-  req.unconfined = config_.config.sandbox().unconfined();
-  req.log_level = config_.config.log_level();
-  req.cgroups = deps_.cgroups;
-  req.uid = slot.uid;
-  req.gid = slot.gid;
-  auto spawned = SpawnInstance(req, *deps_.ca);
+  auto spawned = Spawn(slot, slot.image, *slot.sandbox);
   if (!spawned.ok()) {
     slot.error = absl::StrCat("spawn failed: ", spawned.status().message());
     slot.last_exit = slot.error;
@@ -56,8 +45,7 @@ void Supervisor::StartInstance(Slot& slot) {
   }
   slot.active = std::move(*spawned);
   Instance& inst = *slot.active;
-  slot.config_version_in_force = req.config.version();
-  WatchInstance(slot, inst);
+  slot.config_version_in_force = inst.config_version;
   absl::Duration deadline = absl::Milliseconds(config_.config.health().start_timeout_ms());
   inst.start_timer = deps_.loop->RunAfter(deadline, [this, &slot, &inst, deadline] {
     inst.start_timer = 0;
@@ -130,6 +118,11 @@ void Supervisor::ProbeUntilHealthy(Slot& slot, Instance& inst) {
 }
 
 void Supervisor::OnServing(Slot& slot, Instance& inst) {
+  if (&inst == slot.next.get()) {
+    // A reload's new generation: it proves itself before the route flips.
+    OnNextHealthy(slot, inst);
+    return;
+  }
   inst.phase = InstancePhase::kServing;
   inst.failure.clear();
   inst.serving_since = absl::Now();
@@ -141,6 +134,7 @@ void Supervisor::OnServing(Slot& slot, Instance& inst) {
   route->generation = inst.generation;
   route->client = inst.client;
   route->catalog = slot.catalog;
+  inst.route = route;
   deps_.router->Set(std::move(route));
   ScheduleHealth(slot, inst);
   // An instance that stays up long enough resets the consecutive-failure count.
@@ -270,6 +264,15 @@ void Supervisor::RetireActive(Slot& slot) {
 
 void Supervisor::StopSlot(Slot& slot) {
   slot.wanted = false;
+  if (slot.next) {
+    Instance& next = *slot.next;
+    slot.retiring.push_back(std::move(slot.next));
+    StopInstance(slot, next);
+    slot.last_reload.set_generation(next.generation);
+    slot.last_reload.set_succeeded(false);
+    slot.last_reload.set_error("the plugin was stopped during the reload");
+    FinishReload(slot, false, slot.last_reload.error());
+  }
   if (slot.backoff_timer != 0) deps_.loop->Cancel(slot.backoff_timer);
   if (slot.stable_timer != 0) deps_.loop->Cancel(slot.stable_timer);
   slot.backoff_timer = slot.stable_timer = 0;
@@ -358,10 +361,32 @@ void Supervisor::OnExit(Slot& slot, Instance& inst) {
   HostLog(expected ? LogLevel::kInfo : LogLevel::kWarn, absl::StrCat(Label(inst), " ", desc));
 
   std::unique_ptr<Instance> owned;
-  if (slot.active.get() == &inst) {
+  if (slot.next.get() == &inst) {
+    // The new generation of a reload died before the route flipped: the old one keeps
+    // serving and nothing else changes.
+    owned = std::move(slot.next);
+    slot.next_image = nullptr;
+    slot.next_sandbox.reset();
+    slot.next_catalog = nullptr;
+    paddock::v1::ReloadOutcome o;
+    o.set_generation(inst.generation);
+    o.set_succeeded(false);
+    o.set_error(desc);
+    o.set_finished_unix_ms(absl::ToUnixMillis(absl::Now()));
+    o.set_duration_ms(absl::ToDoubleMilliseconds(absl::Now() - slot.reload_started));
+    slot.last_reload = o;
+    HostLog(LogLevel::kError,
+            absl::StrCat(slot.name, ": reload to generation ", inst.generation, " failed: ", desc,
+                         slot.active ? absl::StrCat("; generation ", slot.active->generation,
+                                                    " keeps serving")
+                                     : std::string()));
+    FinishReload(slot, false, desc);
+    if (!slot.active && slot.wanted && !shutting_down_) ScheduleRestart(slot);
+  } else if (slot.active.get() == &inst) {
     owned = std::move(slot.active);
     slot.last_exit = desc;
-    if (!expected && slot.wanted && !shutting_down_) {
+    // During a reload the new generation may still take over; it restarts otherwise.
+    if (!expected && slot.wanted && !shutting_down_ && !slot.next) {
       slot.error = desc;
       ScheduleRestart(slot);
     }
@@ -372,6 +397,18 @@ void Supervisor::OnExit(Slot& slot, Instance& inst) {
         slot.retiring.erase(it);
         break;
       }
+    }
+    if (slot.reload_old == &inst) {
+      // The retired generation is gone: the reload is complete.
+      paddock::v1::ReloadOutcome o;
+      o.set_generation(slot.active ? slot.active->generation : slot.last_generation);
+      o.set_succeeded(true);
+      o.set_finished_unix_ms(absl::ToUnixMillis(absl::Now()));
+      o.set_duration_ms(absl::ToDoubleMilliseconds(absl::Now() - slot.reload_started));
+      slot.last_reload = o;
+      HostLog(LogLevel::kInfo, absl::StrFormat("%s: reload to generation %d done in %.1f ms",
+                                               slot.name, o.generation(), o.duration_ms()));
+      FinishReload(slot, true, "");
     }
   }
   NotifyWaiters(slot);

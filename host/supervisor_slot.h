@@ -29,8 +29,22 @@ struct Supervisor::Slot {
   std::string error;      // Current problem, shown by list/status.
   std::string last_exit;  // How the last instance ended.
   std::shared_ptr<LogRing> logs;
-  std::vector<UniqueFd> socket_fds;  // Held across generations.
-  std::vector<HeldSocket> sockets;   // Views of socket_fds with names.
+  std::string path;  // The binary's path in a plugin directory.
+  // Sockets held across generations, by name, with their descriptions ("udp 1.2.3.4:5").
+  std::map<std::string, UniqueFd> socket_fds;
+  std::map<std::string, std::string> socket_desc;
+  std::map<std::string, std::string> socket_address;  // As configured ("127.0.0.1:0").
+  // A hot reload in flight: the new generation (starting or soaking) and what it runs.
+  std::unique_ptr<Instance> next;
+  std::shared_ptr<const PluginImage> next_image;
+  std::optional<EffectiveSandbox> next_sandbox;
+  std::shared_ptr<const MethodCatalog> next_catalog;
+  absl::Time reload_started;
+  std::vector<ReloadDone> reload_done;   // Callers waiting for the reload in flight.
+  const Instance* reload_old = nullptr;  // The generation a flip retired; done when it exits.
+  bool reload_again = false;             // The file changed again during the reload.
+  // A replaced binary waiting for SIGUSR2 (reload.mode ON_SIGNAL).
+  std::shared_ptr<const PluginImage> pending_image;
   std::vector<Waiter> waiters;
   paddock::v1::ReloadOutcome last_reload;
   uint64_t config_version_in_force = 0;

@@ -11,7 +11,7 @@ using paddock::testing::TestPlugin;
 namespace v1 = paddock::v1;
 
 TEST_CASE("call drives unary and server-streaming methods of any plugin", "[call]") {
-  Host host;
+  Host host(paddock::testing::kEchoGrant);
   host.AddPlugin(TestPlugin("echo-v1"), "echo");
   REQUIRE(host.Start());
   REQUIRE(host.WaitForState("echo", v1::STATE_SERVING, 10));
@@ -34,7 +34,7 @@ TEST_CASE("call drives unary and server-streaming methods of any plugin", "[call
 }
 
 TEST_CASE("a stream ends when its caller's deadline passes and the host keeps serving", "[call]") {
-  Host host;
+  Host host(paddock::testing::kEchoGrant);
   host.AddPlugin(TestPlugin("echo-v1"), "echo");
   REQUIRE(host.Start());
   REQUIRE(host.WaitForState("echo", v1::STATE_SERVING, 10));

@@ -1,8 +1,8 @@
 #include "integration/harness.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -149,7 +149,7 @@ std::string Host::CgroupName() const {
   return "paddock-test-" + dir_.path().substr(dir_.path().rfind('-') + 1);
 }
 
-bool Host::Start(const std::vector<std::string>& extra_args) {
+std::string Host::ConfigJson(const std::string& extra_config) const {
   std::ostringstream cfg;
   cfg << "{\n"
       << "  \"plugin_dirs\": [\"" << plugin_dir_ << "\"],\n"
@@ -162,8 +162,18 @@ bool Host::Start(const std::vector<std::string>& extra_args) {
       << "  \"health\": {\"interval_ms\": 500, \"timeout_ms\": 1000, \"start_timeout_ms\": 5000},\n"
       // Each test host gets its own cgroup subtree, so parallel tests never meet.
       << "  \"sandbox\": {\"cgroup_name\": \"" << CgroupName() << "\"}"
-      << (extra_config_.empty() ? "" : ",\n  " + extra_config_) << "\n}\n";
-  std::ofstream(config_path_) << cfg.str();
+      << (extra_config.empty() ? "" : ",\n  " + extra_config) << "\n}\n";
+  return cfg.str();
+}
+
+void Host::WriteAtomically(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp-write";
+  std::ofstream(tmp) << content;
+  fs::rename(tmp, path);
+}
+
+bool Host::Start(const std::vector<std::string>& extra_args) {
+  if (!fs::exists(config_path_)) WriteAtomically(config_path_, ConfigJson(extra_config_));
   std::vector<std::string> argv = {BuildPath("bin/paddockd"), "--config", config_path_};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> args;

@@ -13,6 +13,10 @@
 
 namespace paddock::testing {
 
+// Host config granting the echo test plugin its UDP socket and data dir.
+inline constexpr char kEchoGrant[] =
+    R"("plugins": {"echo": {"grant": {"sockets": true, "data_dir": true}}})";
+
 // Absolute paths into the build tree.
 std::string BuildPath(const std::string& relative);
 // A bundled plugin binary (build/lib/paddock/plugins/<name>).
@@ -65,6 +69,16 @@ class Host {
   // Starts paddockd and waits until its control socket answers. False on failure. May be
   // called again after the previous paddockd exited (Wait), with the same directories.
   bool Start(const std::vector<std::string>& extra_args = {});
+  // The config file this host writes and starts with, for `extra_config` (as in the
+  // constructor). Tests rewrite it to exercise the config engine.
+  std::string ConfigJson(const std::string& extra_config) const;
+  // Where Start() writes the config (default <dir>/paddockd.json); call before Start().
+  // Start() writes it only if no file is there yet.
+  void set_config_path(std::string path) { config_path_ = std::move(path); }
+  // Writes `content` to `path` the way editors do: a temp file renamed over it.
+  static void WriteAtomically(const std::string& path, const std::string& content);
+  // The temp directory of this host (for the test's own files).
+  const std::string& dir() const { return dir_.path(); }
   // Sends `sig` to paddockd.
   void Signal(int sig);
   // Waits for paddockd to exit; returns its exit code (128+sig if killed), -1 on timeout.

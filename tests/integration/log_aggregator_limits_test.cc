@@ -39,7 +39,10 @@ DiskUse SegmentsOnDisk(const std::string& dir) {
   DiskUse u;
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.path().extension() != ".log") continue;
-    uint64_t size = e.file_size();
+    // Retention may delete a segment between listing and stat: skip it then.
+    std::error_code ec;
+    uint64_t size = e.file_size(ec);
+    if (ec) continue;
     u.total += size;
     u.largest = std::max(u.largest, size);
     ++u.files;

@@ -2,7 +2,11 @@
 // this one source: echo-v1 and echo-v2 (same plugin name "echo", versions 1.0.0 and 2.0.0)
 // for hot-reload tests, and broken builds (ECHO_BROKEN) that exit at start, never become
 // healthy, or crash after serving once.
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <chrono>
@@ -84,6 +88,15 @@ class EchoPlugin final : public paddock::Plugin {
 #endif
     service_ = std::make_unique<EchoService>(&ctx);
     ctx.AddService(service_.get());
+    // Every datagram on the host-held UDP socket is appended to /data/udp-g<N>.log with
+    // one write(2), so what was received survives even a SIGKILL.
+    auto udp = ctx.TakeSocket("udp");
+    if (udp.ok() && !ctx.data_dir().empty()) {
+      std::string path = ctx.data_dir() + "/udp-g" + std::to_string(ctx.generation()) + ".log";
+      log_ = paddock::UniqueFd(open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+      udp_ = std::move(*udp);
+      std::thread([this] { ReadDatagrams(); }).detach();
+    }
     return absl::OkStatus();
   }
 
@@ -96,7 +109,20 @@ class EchoPlugin final : public paddock::Plugin {
   }
 
  private:
+  void ReadDatagrams() {
+    char buf[2048];
+    for (;;) {
+      ssize_t n = recv(udp_.get(), buf, sizeof(buf) - 1, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return;
+      buf[n] = '\n';
+      (void)!write(log_.get(), buf, static_cast<size_t>(n) + 1);
+    }
+  }
+
   std::unique_ptr<EchoService> service_;
+  paddock::UniqueFd udp_;
+  paddock::UniqueFd log_;
 };
 
 }  // namespace
