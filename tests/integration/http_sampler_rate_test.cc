@@ -1,5 +1,6 @@
 // http-sampler's draw against real traffic: 1% over >= 100,000 wrk requests lies in the
-// binomial 99.9% interval; a live SetPolicy to 0 samples nothing (still counts).
+// binomial interval a correct sampler leaves with probability < 1e-6; a live SetPolicy to 0 samples
+// nothing (still counts).
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -41,8 +42,8 @@ TEST_CASE("1% of >= 100000 real requests, then 0% set live", "[http-sampler][sta
   double n = Num(rule, "seen"), k = Num(rule, "sampled"), p = 0.01;
   REQUIRE(n >= 100000);
   double mean = n * p, sd = std::sqrt(n * p * (1 - p));
-  INFO("seen " << n << " sampled " << k << " expected " << mean << " +- " << 3.2905 * sd);
-  CHECK(std::fabs(k - mean) <= 3.2905 * sd);
+  INFO("seen " << n << " sampled " << k << " expected " << mean << " +- " << 4.8916 * sd);
+  CHECK(std::fabs(k - mean) <= 4.8916 * sd);
   CHECK(Num(rule, "ringFull") == 0);
 
   // Rate 0 for the port, live: the map changes in place, the generation does not.

@@ -202,7 +202,7 @@ TEST_CASE("datagrams to a host-held socket are all received across a reload", "[
   REQUIRE(host.Status("echo").version() == "2.0.0");
   std::set<int> seen;
   size_t files = 0;
-  REQUIRE(WaitFor(
+  bool all = WaitFor(
       [&] {
         seen.clear();
         files = 0;
@@ -217,7 +217,10 @@ TEST_CASE("datagrams to a host-held socket are all received across a reload", "[
         }
         return seen.size() == kTotal;
       },
-      5));
+      5);
+  INFO(host.Log());
+  INFO("received " << seen.size() << " of " << kTotal << " in " << files << " files");
+  REQUIRE(all);
   CHECK(files == 2);  // Both generations received some.
   CHECK(*seen.begin() == 0);
   CHECK(*seen.rbegin() == kTotal - 1);

@@ -3,10 +3,13 @@
 // for hot-reload tests, and broken builds (ECHO_BROKEN) that exit at start, never become
 // healthy, or crash after serving once.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+
+#include <poll.h>
 
 #include <atomic>
 #include <chrono>
@@ -74,6 +77,8 @@ class EchoService final : public paddock::test::v1::Echo::Service {
 
 class EchoPlugin final : public paddock::Plugin {
  public:
+  ~EchoPlugin() override { StopReader(); }
+
   absl::Status Init(paddock::Context& ctx) override {
 #if ECHO_BROKEN == 1
     _exit(4);  // exits at start
@@ -95,10 +100,15 @@ class EchoPlugin final : public paddock::Plugin {
       std::string path = ctx.data_dir() + "/udp-g" + std::to_string(ctx.generation()) + ".log";
       log_ = paddock::UniqueFd(open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
       udp_ = std::move(*udp);
-      std::thread([this] { ReadDatagrams(); }).detach();
+      reader_ = std::thread([this] { ReadDatagrams(); });
     }
     return absl::OkStatus();
   }
+
+  // The reader stops between datagrams: one it took from the shared socket is always written
+  // before the generation exits, and the rest stay queued in the kernel for the next one.
+  void Drain() override { StopReader(); }
+  void Shutdown() override { StopReader(); }
 
   absl::Status Configure(const paddock::ConfigSnapshot& snapshot) override {
     if (snapshot.json().find("\"reject\"") != std::string::npos) {
@@ -109,11 +119,18 @@ class EchoPlugin final : public paddock::Plugin {
   }
 
  private:
+  void StopReader() {
+    stop_.store(true);
+    if (reader_.joinable()) reader_.join();
+  }
+
   void ReadDatagrams() {
     char buf[2048];
-    for (;;) {
-      ssize_t n = recv(udp_.get(), buf, sizeof(buf) - 1, 0);
-      if (n < 0 && errno == EINTR) continue;
+    while (!stop_.load()) {
+      pollfd pfd{udp_.get(), POLLIN, 0};
+      if (poll(&pfd, 1, 20) <= 0) continue;
+      ssize_t n = recv(udp_.get(), buf, sizeof(buf) - 1, MSG_DONTWAIT);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n < 0) return;
       buf[n] = '\n';
       (void)!write(log_.get(), buf, static_cast<size_t>(n) + 1);
@@ -123,6 +140,8 @@ class EchoPlugin final : public paddock::Plugin {
   std::unique_ptr<EchoService> service_;
   paddock::UniqueFd udp_;
   paddock::UniqueFd log_;
+  std::atomic<bool> stop_{false};
+  std::thread reader_;
 };
 
 }  // namespace
