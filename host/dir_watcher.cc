@@ -48,7 +48,7 @@ void DirWatcher::OnReadable() {
       auto* ev = reinterpret_cast<inotify_event*>(p);
       p += sizeof(inotify_event) + ev->len;
       if (ev->mask & IN_Q_OVERFLOW) {
-        for (const auto& [wd, dir] : dirs_) cb_(dir, "");
+        for (const auto& [wd, dir] : dirs_) cb_(dir, "", ev->mask);
         continue;
       }
       auto it = dirs_.find(ev->wd);
@@ -56,10 +56,10 @@ void DirWatcher::OnReadable() {
       std::string dir = it->second;
       if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
         if (ev->mask & IN_IGNORED) dirs_.erase(it);
-        cb_(dir, "");
+        cb_(dir, "", ev->mask);
         continue;
       }
-      cb_(dir, ev->len > 0 ? std::string(ev->name) : std::string());
+      cb_(dir, ev->len > 0 ? std::string(ev->name) : std::string(), ev->mask);
     }
   }
 }

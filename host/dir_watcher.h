@@ -3,6 +3,7 @@
 // Kubernetes ConfigMap symlink swaps visible.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,10 +17,12 @@ namespace paddock::host {
 
 class DirWatcher {
  public:
-  // Called on the loop thread with the directory and the name that changed. An empty name
-  // means "the kernel dropped events (queue overflow) or the directory itself moved:
-  // rescan everything".
-  using Callback = std::function<void(const std::string& dir, const std::string& name)>;
+  // Called on the loop thread with the directory, the name that changed and the inotify
+  // event mask (IN_CLOSE_WRITE and IN_MOVED_TO mean the name now holds complete content).
+  // An empty name means "the kernel dropped events (queue overflow) or the directory itself
+  // moved: rescan everything".
+  using Callback =
+      std::function<void(const std::string& dir, const std::string& name, uint32_t mask)>;
 
   static absl::StatusOr<std::unique_ptr<DirWatcher>> Create(EventLoop* loop, Callback cb);
   ~DirWatcher();

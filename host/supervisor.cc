@@ -75,9 +75,9 @@ void Supervisor::Start() {
 }
 
 void Supervisor::WatchDirectories() {
-  auto plugin_watch = DirWatcher::Create(
-      deps_.loop,
-      [this](const std::string& dir, const std::string& name) { OnPluginDirChanged(dir, name); });
+  auto plugin_watch =
+      DirWatcher::Create(deps_.loop, [this](const std::string& dir, const std::string& name,
+                                            uint32_t) { OnPluginDirChanged(dir, name); });
   if (!plugin_watch.ok()) {
     HostLog(LogLevel::kError,
             absl::StrCat("cannot watch plugin directories: ", plugin_watch.status().message()));
@@ -93,9 +93,9 @@ void Supervisor::WatchDirectories() {
   // The directory, not the file: editors rename over it and ConfigMaps swap symlinks.
   std::string dir = std::filesystem::path(deps_.config_path).parent_path().string();
   if (dir.empty()) dir = ".";
-  auto config_watch = DirWatcher::Create(
-      deps_.loop,
-      [this](const std::string&, const std::string& name) { OnConfigDirChanged(name); });
+  auto config_watch =
+      DirWatcher::Create(deps_.loop, [this](const std::string&, const std::string& name,
+                                            uint32_t mask) { OnConfigDirChanged(name, mask); });
   if (config_watch.ok() && (*config_watch)->Add(dir).ok()) {
     config_watch_ = std::move(*config_watch);
   } else {

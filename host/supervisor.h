@@ -70,7 +70,7 @@ class Supervisor {
   // changed, validate and apply it (or reject it, keeping the config in force).
   void OnConfigChanged();
   // A name in the config file's directory changed: re-read shortly, once events settle.
-  void OnConfigDirChanged(const std::string& name);
+  void OnConfigDirChanged(const std::string& name, uint32_t mask);
 
   // --- Thread-safe: post to the loop and wait for the answer ---
   paddock::v1::ListResponse List();

@@ -2,6 +2,8 @@
 // change takes effect (host settings, grants for the next start, disabled flags) and each
 // plugin whose section changed gets the new snapshot; an invalid one is rejected with the
 // reason and the config in force stays.
+#include <sys/inotify.h>
+
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -43,22 +45,30 @@ absl::Status Supervisor::ValidateChange(const paddock::v1::HostConfig& next) con
     for (const ResolvedSocket& s : sandbox->sockets) {
       auto held = slot->socket_address.find(s.request.name());
       if (held == slot->socket_address.end() || held->second == s.address) continue;
-      return absl::FailedPreconditionError(absl::StrCat(
-          "plugins.\"", name, "\".sockets.", s.request.name(), ": the host holds ",
-          slot->socket_desc.at(s.request.name()), " (", held->second, "), not ", s.address,
-          "; a held socket cannot move while the plugin runs"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("plugins.\"", name, "\".sockets.", s.request.name(), ": the host holds ",
+                       slot->socket_desc.at(s.request.name()), " (", held->second, "), not ",
+                       s.address, "; a held socket cannot move while the plugin runs"));
     }
   }
   return absl::OkStatus();
 }
 
-void Supervisor::OnConfigDirChanged(const std::string& name) {
+void Supervisor::OnConfigDirChanged(const std::string& name, uint32_t mask) {
   // Only the config file itself, a ConfigMap's "..data" swap, or lost events matter; the
   // directory may hold busy files (logs, sockets) whose events must not cost a re-read.
   std::string base = std::filesystem::path(deps_.config_path).filename().string();
   if (!name.empty() && name != base && name.rfind("..", 0) != 0) return;
-  // Editors and the kubelet make several changes per update: act once they are done.
   if (config_timer_ != 0) deps_.loop->Cancel(config_timer_);
+  config_timer_ = 0;
+  // A rename onto the name (an editor's or the kubelet's final step) or a writer closing the
+  // file means its content is complete: judge it now. Other events (a write still going on,
+  // a new link, a deletion) come in bursts: judge once the burst settles. Bytes already
+  // judged are not judged twice, so acting on both is harmless.
+  if (!name.empty() && (mask & (IN_MOVED_TO | IN_CLOSE_WRITE)) != 0) {
+    OnConfigChanged();
+    return;
+  }
   config_timer_ = deps_.loop->RunAfter(kConfigSettle, [this] {
     config_timer_ = 0;
     OnConfigChanged();
