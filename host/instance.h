@@ -41,7 +41,7 @@ struct Instance {
   UniqueFd pidfd;
   UniqueFd bootstrap;  // Host end of the fd-3 socketpair.
   UniqueFd out, err;   // Host ends of the stdout/stderr pipes (non-blocking).
-  LineSplitter out_lines, err_lines;
+  std::unique_ptr<LogSink> out_log, err_log;  // Made by the supervisor at the first read.
 
   std::string runtime_dir;               // Host path, removed when the instance is cleaned up.
   std::string socket_path;               // Host path of its gRPC socket.

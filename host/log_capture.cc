@@ -1,10 +1,5 @@
 #include "host/log_capture.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <utility>
@@ -12,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "host/json.h"
 #include "host/utf8.h"
-#include "paddock/errno_status.h"
 
 namespace paddock::host {
 namespace {
@@ -25,9 +19,6 @@ std::string_view StripCr(std::string_view line) {
 bool IsLevel(const std::string& s) {
   return s == "debug" || s == "info" || s == "warn" || s == "error";
 }
-
-// Most bytes read per wake-up before the thread looks at the stop event again.
-constexpr size_t kMaxDrainBytes = 1 << 20;
 
 }  // namespace
 
@@ -117,12 +108,14 @@ paddock::v1::LogEntry ParseLogLine(std::string_view line, std::string_view plugi
 }
 
 LogSink::LogSink(std::string plugin, uint64_t generation, std::string stream,
-                 std::shared_ptr<LogRing> ring, size_t max_line, std::function<absl::Time()> clock)
+                 std::shared_ptr<LogRing> ring, size_t max_line, std::function<absl::Time()> clock,
+                 Observer observer)
     : plugin_(std::move(plugin)),
       generation_(generation),
       stream_(std::move(stream)),
       ring_(std::move(ring)),
       clock_(std::move(clock)),
+      observer_(std::move(observer)),
       splitter_(max_line) {}
 
 void LogSink::Emit(std::string_view line, bool truncated) {
@@ -133,6 +126,7 @@ void LogSink::Emit(std::string_view line, bool truncated) {
     (*e.mutable_fields())["truncated"] = "true";
   }
   ++lines_;
+  if (observer_) observer_(e);
   ring_->Append(std::move(e));
 }
 
@@ -142,71 +136,6 @@ void LogSink::Feed(std::string_view bytes) {
 
 void LogSink::Finish() {
   splitter_.Finish([this](std::string_view line, bool truncated) { Emit(line, truncated); });
-}
-
-absl::StatusOr<std::unique_ptr<LogCapture>> LogCapture::Start(UniqueFd pipe,
-                                                              std::unique_ptr<LogSink> sink) {
-  UniqueFd stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!stop) return ErrnoStatus(errno, "log capture: eventfd");
-  const int flags = ::fcntl(pipe.get(), F_GETFL);
-  if (flags < 0 || ::fcntl(pipe.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
-    return ErrnoStatus(errno, "log capture: make the pipe non-blocking");
-  }
-  std::unique_ptr<LogCapture> c(new LogCapture(std::move(pipe), std::move(stop), std::move(sink)));
-  c->thread_ = std::thread([p = c.get()] { p->Run(); });
-  return c;
-}
-
-LogCapture::LogCapture(UniqueFd pipe, UniqueFd stop, std::unique_ptr<LogSink> sink)
-    : pipe_(std::move(pipe)), stop_(std::move(stop)), sink_(std::move(sink)) {}
-
-LogCapture::~LogCapture() { Stop(); }
-
-void LogCapture::Stop() {
-  if (thread_.joinable()) {
-    const uint64_t one = 1;
-    // Cannot fail short of a bad fd: the eventfd counter is far from overflowing.
-    (void)!::write(stop_.get(), &one, sizeof(one));
-    thread_.join();
-  }
-  pipe_.Reset();
-}
-
-bool LogCapture::DrainAvailable() {
-  char buf[65536];
-  size_t total = 0;
-  while (total < kMaxDrainBytes) {
-    const ssize_t n = ::read(pipe_.get(), buf, sizeof(buf));
-    if (n > 0) {
-      sink_->Feed(std::string_view(buf, static_cast<size_t>(n)));
-      bytes_read_.fetch_add(static_cast<uint64_t>(n));
-      total += static_cast<size_t>(n);
-      continue;
-    }
-    if (n == 0) return false;
-    if (errno == EINTR) continue;
-    return errno == EAGAIN || errno == EWOULDBLOCK;
-  }
-  return true;
-}
-
-void LogCapture::Run() {
-  pollfd fds[2] = {{pipe_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-  while (true) {
-    const int r = ::poll(fds, 2, -1);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if ((fds[1].revents & POLLIN) != 0) {
-      DrainAvailable();
-      break;
-    }
-    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !DrainAvailable()) break;
-    if ((fds[0].revents & POLLNVAL) != 0) break;
-  }
-  sink_->Finish();
-  finished_.store(true);
 }
 
 }  // namespace paddock::host

@@ -1,21 +1,17 @@
-// Capturing a plugin's stdout and stderr: raw pipe bytes -> lines -> LogEntry -> LogRing.
+// A plugin's stdout and stderr: raw pipe bytes -> lines -> LogEntry -> LogRing.
 // Everything a plugin writes is untrusted: lines are bounded, text is sanitized (valid
 // UTF-8, no control characters), and a flood is dropped by the ring, never buffered.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 
-#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "host/log_ring.h"
-#include "paddock/fd.h"
 #include "paddock/v1/control.pb.h"
 
 namespace paddock::host {
@@ -55,12 +51,17 @@ paddock::v1::LogEntry ParseLogLine(std::string_view line, std::string_view plugi
                                    uint64_t generation, std::string_view stream,
                                    int64_t unix_nanos);
 
-// Bytes of one stream -> entries in a ring. Not thread-safe; no I/O (the caller reads).
+// Bytes of one stream -> entries in a ring. Not thread-safe; no I/O (the caller reads:
+// the supervisor, on the event loop, from the instance's non-blocking pipes).
 class LogSink {
  public:
+  // Called with each entry just before it goes into the ring (e.g. to echo it to the
+  // host's own log).
+  using Observer = std::function<void(const paddock::v1::LogEntry&)>;
+
   LogSink(std::string plugin, uint64_t generation, std::string stream,
           std::shared_ptr<LogRing> ring, size_t max_line = kDefaultMaxLogLine,
-          std::function<absl::Time()> clock = &absl::Now);
+          std::function<absl::Time()> clock = &absl::Now, Observer observer = nullptr);
   // Appends every complete line in `bytes` to the ring. Cut lines get " [truncated]"
   // appended to their message and the field truncated="true".
   void Feed(std::string_view bytes);
@@ -76,44 +77,9 @@ class LogSink {
   const std::string stream_;
   const std::shared_ptr<LogRing> ring_;
   const std::function<absl::Time()> clock_;
+  const Observer observer_;
   LineSplitter splitter_;
   uint64_t lines_ = 0;
-};
-
-// A thread draining one pipe (a plugin's stdout or stderr read end) into a LogSink until
-// EOF or Stop(). It reads as fast as the plugin writes, so the plugin never blocks on a
-// full pipe because of the host; what does not fit the ring is dropped there.
-class LogCapture {
- public:
-  // Starts the thread. Takes ownership of `pipe` (made non-blocking here). Fails only
-  // when the stop eventfd cannot be made.
-  static absl::StatusOr<std::unique_ptr<LogCapture>> Start(UniqueFd pipe,
-                                                           std::unique_ptr<LogSink> sink);
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  // Stop()s.
-  ~LogCapture();
-
-  // Reads what is already in the pipe, stops the thread and closes the pipe. Returns when
-  // the thread has ended. Idempotent. Needed when something else (a grandchild) keeps the
-  // write end open after the plugin died.
-  void Stop();
-  // True once the thread saw EOF or an error on the pipe.
-  bool finished() const { return finished_.load(); }
-  // Bytes read from the pipe so far.
-  uint64_t bytes_read() const { return bytes_read_.load(); }
-
- private:
-  LogCapture(UniqueFd pipe, UniqueFd stop, std::unique_ptr<LogSink> sink);
-  void Run();
-  bool DrainAvailable();  // False at EOF or on a read error.
-
-  UniqueFd pipe_;
-  UniqueFd stop_;  // eventfd; readable once Stop() was called.
-  std::unique_ptr<LogSink> sink_;
-  std::atomic<bool> finished_{false};
-  std::atomic<uint64_t> bytes_read_{0};
-  std::thread thread_;
 };
 
 }  // namespace paddock::host

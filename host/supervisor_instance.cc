@@ -182,29 +182,28 @@ void Supervisor::ScheduleHealth(Slot& slot, Instance& inst) {
 
 void Supervisor::OnOutput(Slot& slot, Instance& inst, bool is_err, uint32_t) {
   UniqueFd& fd = is_err ? inst.err : inst.out;
-  LineSplitter& lines = is_err ? inst.err_lines : inst.out_lines;
-  const char* stream = is_err ? "stderr" : "stdout";
+  std::unique_ptr<LogSink>& sink = is_err ? inst.err_log : inst.out_log;
+  if (sink == nullptr) {
+    std::string label = Label(inst);
+    sink = std::make_unique<LogSink>(
+        slot.name, inst.generation, is_err ? "stderr" : "stdout", slot.logs, kDefaultMaxLogLine,
+        &absl::Now, [label](const paddock::v1::LogEntry& e) {
+          HostLog(LogLevel::kInfo, absl::StrCat("[", label, "] ", e.level(), ": ", e.message()));
+        });
+  }
   char buf[16384];
   size_t total = 0;
-  auto emit = [&](std::string_view line, bool truncated) {
-    auto entry =
-        ParseLogLine(line, slot.name, inst.generation, stream, absl::ToUnixNanos(absl::Now()));
-    if (truncated) (*entry.mutable_fields())["truncated"] = "true";
-    HostLog(LogLevel::kInfo,
-            absl::StrCat("[", Label(inst), "] ", entry.level(), ": ", entry.message()));
-    slot.logs->Append(std::move(entry));
-  };
   while (total < kMaxReadPerEvent) {
     ssize_t n = read(fd.get(), buf, sizeof(buf));
     if (n > 0) {
       total += static_cast<size_t>(n);
-      lines.Feed(std::string_view(buf, static_cast<size_t>(n)), emit);
+      sink->Feed(std::string_view(buf, static_cast<size_t>(n)));
       continue;
     }
     if (n < 0 && (errno == EINTR)) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     // EOF or error: the writer is gone.
-    lines.Finish(emit);
+    sink->Finish();
     deps_.loop->Unwatch(fd.get());
     fd.Reset();
     return;
