@@ -5,12 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "host/grpc_status.h"
+#include "host/plugin_call.h"
 
 namespace paddock::host {
 namespace {
-
-constexpr uint32_t kDefaultCallTimeoutMs = 10000;
-constexpr size_t kMaxCallJsonBytes = 4 << 20;
 
 grpc::Status Action(absl::StatusOr<paddock::v1::PluginInfo> r, paddock::v1::ActionResponse* out) {
   if (!r.ok()) return ToGrpc(r.status());
@@ -81,66 +79,23 @@ grpc::Status ControlService::Logs(grpc::ServerContext* ctx, const paddock::v1::L
   return grpc::Status::OK;
 }
 
-absl::StatusOr<ControlService::PreparedCall> ControlService::Prepare(
-    const paddock::v1::CallRequest& req, MethodCatalog::Shape shape) {
-  if (req.json().size() > kMaxCallJsonBytes) {
-    return absl::InvalidArgumentError("request JSON larger than 4 MiB");
-  }
-  PreparedCall call;
-  call.counted = router_->Acquire(req.plugin());
-  if (call.counted == nullptr) {
-    auto info = supervisor_->Status(req.plugin());
-    if (!info.ok()) return info.status();
-    std::string why = paddock::v1::PluginState_Name(info->state());
-    if (!info->error().empty()) absl::StrAppend(&why, ": ", info->error());
-    return absl::UnavailableError(
-        absl::StrCat("plugin \"", req.plugin(), "\" is not serving (", why, ")"));
-  }
-  call.route = call.counted->route();
-  auto method = call.route->catalog->Resolve(req.method(), shape);
-  if (!method.ok()) {
-    return absl::Status(method.status().code(),
-                        absl::StrCat("plugin \"", req.plugin(), "\": ", method.status().message()));
-  }
-  call.method = *method;
-  auto body = call.route->catalog->JsonToRequest(call.method, req.json());
-  if (!body.ok()) return body.status();
-  call.body = std::move(*body);
-  call.path = MethodCatalog::FullPath(call.method);
-  return call;
-}
-
-grpc::Status ControlService::Unary(PreparedCall& call, uint32_t timeout_ms,
-                                   paddock::v1::CallResponse* out) {
-  std::string response;
-  grpc::Status s = call.route->client->CallUnary(
-      call.path, call.body, &response,
-      absl::Milliseconds(timeout_ms ? timeout_ms : kDefaultCallTimeoutMs));
-  call.counted.reset();
-  if (!s.ok()) return s;
-  auto json = call.route->catalog->ResponseToJson(call.method, response);
-  if (!json.ok()) return ToGrpc(json.status());
-  out->set_json(std::move(*json));
-  out->set_generation(call.route->generation);
-  out->set_method(call.path);
-  return grpc::Status::OK;
-}
-
 grpc::Status ControlService::Call(grpc::ServerContext*, const paddock::v1::CallRequest* req,
                                   paddock::v1::CallResponse* out) {
-  auto call = Prepare(*req, MethodCatalog::Shape::kUnary);
+  auto call = PrepareCall(*router_, *supervisor_, req->plugin(), req->method(), req->json(),
+                          MethodCatalog::Shape::kUnary);
   if (!call.ok()) return ToGrpc(call.status());
-  return Unary(*call, req->timeout_ms(), out);
+  return RunUnaryCall(*call, req->timeout_ms(), out);
 }
 
 grpc::Status ControlService::CallStream(grpc::ServerContext* ctx,
                                         const paddock::v1::CallRequest* req,
                                         grpc::ServerWriter<paddock::v1::CallResponse>* writer) {
-  auto call = Prepare(*req, MethodCatalog::Shape::kUnaryOrServerStream);
+  auto call = PrepareCall(*router_, *supervisor_, req->plugin(), req->method(), req->json(),
+                          MethodCatalog::Shape::kUnaryOrServerStream);
   if (!call.ok()) return ToGrpc(call.status());
   if (!call->method->server_streaming()) {
     paddock::v1::CallResponse out;
-    grpc::Status s = Unary(*call, req->timeout_ms(), &out);
+    grpc::Status s = RunUnaryCall(*call, req->timeout_ms(), &out);
     if (s.ok()) writer->Write(out);
     return s;
   }

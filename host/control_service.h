@@ -35,19 +35,6 @@ class ControlService final : public paddock::v1::Control::Service {
                          paddock::v1::ConfigInfo*) override;
 
  private:
-  // A call resolved against the route in force: the method and the serialized request.
-  struct PreparedCall {
-    std::unique_ptr<RouteCall> counted;  // Counts the call on its route until reset.
-    std::shared_ptr<const Route> route;
-    const google::protobuf::MethodDescriptor* method = nullptr;
-    std::string path;  // "/pkg.Service/Method"
-    std::string body;
-  };
-  absl::StatusOr<PreparedCall> Prepare(const paddock::v1::CallRequest& req,
-                                       MethodCatalog::Shape shape);
-  // Runs a prepared unary call (timeout 0 = the default) and fills `out`.
-  grpc::Status Unary(PreparedCall& call, uint32_t timeout_ms, paddock::v1::CallResponse* out);
-
   Supervisor* supervisor_;
   Router* router_;
 };

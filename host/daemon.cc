@@ -19,6 +19,8 @@
 #include "host/control_socket.h"
 #include "host/event_loop.h"
 #include "host/host_log.h"
+#include "host/invoke_server.h"
+#include "host/invoke_service.h"
 #include "host/router.h"
 #include "host/supervisor.h"
 #include "host/worker_pool.h"
@@ -177,6 +179,15 @@ int RunDaemon(const DaemonOptions& options) {
     return 1;
   }
   (*control)->Serve(server.get());
+  // Plugins invoking other plugins (host/invoke_server.h); spawns bind its dir at /host.
+  LiveConfig live_config([&supervisor] { return supervisor.GetConfig(); }, absl::Milliseconds(200));
+  InvokeService invoke_service(&router, &supervisor, &live_config);
+  auto invoke = InvokeServer::Start(HostSocketDir(config->config.runtime_dir()), deps.host_creds,
+                                    &invoke_service);
+  if (!invoke.ok()) {
+    HostLog(LogLevel::kError, absl::StrCat("invoke socket: ", invoke.status().message()));
+    return 1;
+  }
 
   EventLoop& l = **loop;
   // Ctrl-C and `timeout` signal the whole process group, and some supervisors repeat a
@@ -214,6 +225,7 @@ int RunDaemon(const DaemonOptions& options) {
   l.Run();
 
   (*control)->Stop();
+  (*invoke)->Shutdown(absl::Seconds(1));
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   HostLog(LogLevel::kInfo, "paddockd stopped");
   // Anything still alive (second signal) dies with us through PR_SET_PDEATHSIG.

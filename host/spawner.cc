@@ -13,6 +13,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "host/invoke_server.h"
 #include "host/process.h"
 #include "paddock/errno_status.h"
 #include "plugin-sdk/frame.h"
@@ -183,6 +184,13 @@ absl::StatusOr<std::unique_ptr<Instance>> SpawnInstance(const SpawnRequest& req,
   *boot.mutable_config() = req.config;
   boot.set_data_dir(req.unconfined || data_dir.empty() ? data_dir : "/data");
   boot.set_log_level(req.log_level);
+  // The host's invoke socket (host/invoke_server.h), when it serves one.
+  const std::string host_dir = HostSocketDir(req.runtime_root);
+  const bool invoke = access((host_dir + "/" + kInvokeSocketName).c_str(), F_OK) == 0;
+  if (invoke) {
+    boot.set_host_socket_path(
+        absl::StrCat(req.unconfined ? host_dir : kSandboxHostDir, "/", kInvokeSocketName));
+  }
 
   sandbox::LaunchSpec spec;
   spec.exec_fd = req.image->exec_fd();
@@ -208,6 +216,7 @@ absl::StatusOr<std::unique_ptr<Instance>> SpawnInstance(const SpawnRequest& req,
     auto policy = ConfinedPolicy(req, *inst, run_dir, data_dir);
     if (!policy.ok()) return policy.status();
     spec.policy = std::move(*policy);
+    if (invoke) spec.policy.binds.push_back({host_dir, kSandboxHostDir, false});
   }
 
   inst->spawned_at = absl::Now();

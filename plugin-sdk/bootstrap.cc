@@ -77,6 +77,14 @@ absl::Status ValidateBootstrap(const v1::Bootstrap& b, std::string_view plugin_n
   if (b.listen_path().find('\0') != std::string::npos) {
     return Invalid("listen_path contains a NUL byte");
   }
+  if (b.host_socket_path().size() >= sizeof(sockaddr_un::sun_path)) {
+    return Invalid(absl::StrCat("host_socket_path is ", b.host_socket_path().size(),
+                                " bytes; a unix socket path must be under ",
+                                sizeof(sockaddr_un::sun_path)));
+  }
+  if (b.host_socket_path().find('\0') != std::string::npos) {
+    return Invalid("host_socket_path contains a NUL byte");
+  }
   if (!LooksLikePem(b.private_key_pem(), "PRIVATE KEY-----")) {
     return Invalid("private_key_pem is not a PEM private key");
   }

@@ -17,7 +17,8 @@ ContextImpl::ContextImpl(const v1::Bootstrap& b)
     : name_(b.plugin_name()),
       generation_(b.generation()),
       data_dir_(b.data_dir()),
-      config_(MakeSnapshot(b.config())) {
+      config_(MakeSnapshot(b.config())),
+      host_(HostChannel::Create(b)) {
   absl::MutexLock lock(&sockets_mu_);
   for (const v1::PassedFd& f : b.fds()) {
     // Keep the plugin's own children (if any) from inheriting the host's sockets.
@@ -50,6 +51,23 @@ absl::StatusOr<UniqueFd> ContextImpl::TakeSocket(const std::string& name) {
     return absl::FailedPreconditionError(absl::StrCat("socket \"", name, "\" was already taken"));
   }
   return std::move(it->second);
+}
+
+absl::StatusOr<std::string> ContextImpl::Invoke(const std::string& target, const std::string& json,
+                                                absl::Duration timeout) {
+  if (host_ == nullptr) {
+    return absl::UnavailableError(
+        "the host gave this instance no invoke socket (bootstrap host_socket_path is empty)");
+  }
+  return host_->Invoke(target, json, timeout);
+}
+
+absl::Status ContextImpl::CheckInvoke(const std::string& target, absl::Duration timeout) {
+  if (host_ == nullptr) {
+    return absl::UnavailableError(
+        "the host gave this instance no invoke socket (bootstrap host_socket_path is empty)");
+  }
+  return host_->Check(target, timeout);
 }
 
 }  // namespace paddock::sdk

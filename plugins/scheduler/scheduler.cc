@@ -1,5 +1,6 @@
 // The scheduler plugin: serves paddock.scheduler.v1.Scheduler. Tasks live in the data dir
 // (tasks.json); the generation holding the data dir's leader lock runs their timers.
+// A tick may invoke another plugin's method through the host (Context::Invoke).
 // Config: {"lock_memory": true} (the default) locks the process's memory where the host
 // granted CAP_IPC_LOCK.
 #include <memory>
@@ -15,6 +16,8 @@
 namespace paddock::scheduler {
 namespace {
 
+constexpr absl::Duration kCheckInvokeTimeout = absl::Seconds(5);
+
 class SchedulerPlugin final : public paddock::Plugin {
  public:
   absl::Status Init(paddock::Context& ctx) override {
@@ -22,6 +25,15 @@ class SchedulerPlugin final : public paddock::Plugin {
     options.clock = &SystemClock();
     options.data_dir = ctx.data_dir();
     options.cpus = CpuSet::OfThisProcess();
+    // Ticks invoke other plugins through the host (from each task's invoke thread, never
+    // from its timer thread); the host's ACL decides.
+    options.invoke = [&ctx](const std::string& target, const std::string& json,
+                            uint32_t timeout_ms) {
+      return ctx.Invoke(target, json, absl::Milliseconds(timeout_ms));
+    };
+    options.check_invoke = [&ctx](const std::string& target) {
+      return ctx.CheckInvoke(target, kCheckInvokeTimeout);
+    };
     absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(std::move(options));
     if (!engine.ok()) return engine.status();
     engine_ = std::move(*engine);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/impl/codegen/service_type.h"
 #include "paddock/config.h"
 #include "paddock/fd.h"
@@ -43,6 +44,39 @@ class Context {
 
   // True once the host asked this instance to drain; long-running streams should end.
   virtual bool draining() const = 0;
+
+  // Calls method `target` of another plugin through the host, with request body `json`
+  // (proto3 JSON; "" is the empty message), and returns the response as JSON.
+  //
+  // `target` is "plugin/Method" (the method's name is unique among the target's services),
+  // "plugin/pkg.Service/Method" or "plugin//pkg.Service/Method". The host allows the call only
+  // if its config lists the target in this plugin's invoke ACL (plugins.<name>.invoke:
+  // "plugin/Method" or "plugin/*"); everything else is denied, and the host logs each denial.
+  //
+  // Errors: PermissionDenied (not in the ACL), NotFound (no such plugin or method),
+  // Unavailable (the target is not serving, or this instance has no channel to the host:
+  // bootstrap without host_socket_path), InvalidArgument (malformed target or body),
+  // DeadlineExceeded (`timeout` passed), or the target's own status, message as it sent it.
+  //
+  // Thread-safe; blocks for up to `timeout` (plus connection set-up on the first call), so
+  // never call it from a thread with deadlines of its own (e.g. a real-time timer thread).
+  // Callable from Init on, until RunPlugin returns. The returned string is the caller's.
+  virtual absl::StatusOr<std::string> Invoke(const std::string& target, const std::string& json,
+                                             absl::Duration timeout) {
+    (void)target;
+    (void)json;
+    (void)timeout;
+    return absl::UnavailableError("this context cannot invoke other plugins");
+  }
+
+  // Asks the host whether Invoke(target, ...) would be forwarded now: the target resolves to
+  // a method the target plugin serves and the ACL allows it. Same errors as Invoke, without
+  // calling the target. Thread-safe; blocks for up to `timeout`.
+  virtual absl::Status CheckInvoke(const std::string& target, absl::Duration timeout) {
+    (void)target;
+    (void)timeout;
+    return absl::UnavailableError("this context cannot invoke other plugins");
+  }
 };
 
 }  // namespace paddock

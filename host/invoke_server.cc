@@ -1,0 +1,70 @@
+#include "host/invoke_server.h"
+
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "paddock/errno_status.h"
+
+namespace paddock::host {
+
+std::string HostSocketDir(const std::string& runtime_dir) { return runtime_dir + "/host"; }
+
+absl::StatusOr<std::unique_ptr<InvokeServer>> InvokeServer::Start(const std::string& dir,
+                                                                  const HostCredentials& creds,
+                                                                  grpc::Service* service) {
+  const std::string path = absl::StrCat(dir, "/", kInvokeSocketName);
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invoke socket path too long for a unix socket (", path.size(),
+                     " bytes): shorten runtime_dir"));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("mkdir ", dir, ": ", ec.message()));
+  if (chmod(dir.c_str(), 0755) != 0) return ErrnoStatus(errno, "chmod " + dir);
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return absl::FailedPreconditionError(path + " exists and is not a socket");
+    }
+    if (unlink(path.c_str()) != 0) return ErrnoStatus(errno, "unlink stale " + path);
+  }
+
+  grpc::SslServerCredentialsOptions opts(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  opts.pem_root_certs = creds.ca_certificate_pem;
+  opts.pem_key_cert_pairs.push_back({creds.private_key_pem, creds.certificate_pem});
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + path, grpc::SslServerCredentials(opts));
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", path));
+  }
+  if (chmod(path.c_str(), 0666) != 0) {
+    absl::Status st = ErrnoStatus(errno, "chmod " + path);
+    server->Shutdown();
+    return st;
+  }
+  return std::unique_ptr<InvokeServer>(new InvokeServer(path, std::move(server)));
+}
+
+void InvokeServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+}
+
+InvokeServer::~InvokeServer() {
+  Shutdown(absl::Seconds(1));
+  unlink(path_.c_str());
+}
+
+}  // namespace paddock::host
