@@ -169,6 +169,9 @@ int RunDaemon(const DaemonOptions& options) {
   deps.finish_config = [&options](paddock::v1::HostConfig* c) { FinishConfig(options, c); };
   deps.host_creds = {(*ca)->certificate_pem(), host_cert->private_key_pem,
                      host_cert->certificate_pem};
+  // The invoke ACL follows every config the config engine applies.
+  LiveConfig live_config(config->config);
+  deps.on_config_applied = [&live_config](const paddock::v1::HostConfig& c) { live_config.Set(c); };
   Supervisor supervisor(deps, *config);
   ControlService service(&supervisor, &router);
   grpc::ServerBuilder builder;
@@ -180,7 +183,6 @@ int RunDaemon(const DaemonOptions& options) {
   }
   (*control)->Serve(server.get());
   // Plugins invoking other plugins (host/invoke_server.h); spawns bind its dir at /host.
-  LiveConfig live_config([&supervisor] { return supervisor.GetConfig(); }, absl::Milliseconds(200));
   InvokeService invoke_service(&router, &supervisor, &live_config);
   auto invoke = InvokeServer::Start(HostSocketDir(config->config.runtime_dir()), deps.host_creds,
                                     &invoke_service);

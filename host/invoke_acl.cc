@@ -1,6 +1,10 @@
 #include "host/invoke_acl.h"
 
-#include "host/config.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "host/names.h"
+#include "host/string_view_compat.h"
 
 namespace paddock::host {
 
@@ -23,7 +27,33 @@ bool Split(std::string_view entry, std::string_view* plugin, std::string_view* s
   return true;
 }
 
+// A method spec: letters, digits, '_', '.' and '/' (proto identifiers and the separators of
+// "pkg.Service/Method"), so a target is safe to log as is.
+bool IsMethodSpec(std::string_view spec) {
+  for (char c : spec) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '/') {
+      return false;
+    }
+  }
+  return !spec.empty() && spec != "/";
+}
+
 }  // namespace
+
+absl::StatusOr<InvokeTarget> ParseInvokeTarget(std::string_view target) {
+  if (target.size() > kMaxInvokeTargetBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target is ", target.size(), " bytes; at most ", kMaxInvokeTargetBytes));
+  }
+  std::string_view plugin, method;
+  if (!Split(target, &plugin, &method) || !IsValidPluginName(plugin) || !IsMethodSpec(method)) {
+    // Quoted with absl::CHexEscape: the target came from a plugin and may hold anything.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "target \"", absl::CHexEscape(ToAbsl(target)),
+        "\" is not \"plugin/Method\" (or \"plugin/pkg.Service/Method\") with a valid plugin name"));
+  }
+  return InvokeTarget{std::string(plugin), std::string(method)};
+}
 
 bool InvokeAcl::NamesPlugin(std::string_view plugin) const {
   for (const std::string& e : entries_) {
@@ -45,22 +75,14 @@ bool InvokeAcl::Allows(std::string_view plugin, const MethodCatalog& catalog,
   return false;
 }
 
-std::shared_ptr<const paddock::v1::HostConfig> LiveConfig::Get() {
-  {
-    absl::MutexLock lock(&mu_);
-    if (config_ != nullptr && absl::Now() - fetched_ < max_age_) return config_;
-  }
-  paddock::v1::ConfigInfo info = fetch_();
+void LiveConfig::Set(paddock::v1::HostConfig config) {
+  auto next = std::make_shared<const paddock::v1::HostConfig>(std::move(config));
   absl::MutexLock lock(&mu_);
-  fetched_ = absl::Now();
-  if (config_ != nullptr && info.version() == version_) return config_;
-  auto parsed = ParseHostConfig(info.json());
-  if (parsed.ok()) {
-    config_ = std::make_shared<const paddock::v1::HostConfig>(std::move(*parsed));
-    version_ = info.version();
-  } else if (config_ == nullptr) {
-    config_ = std::make_shared<const paddock::v1::HostConfig>();  // Denies everything.
-  }
+  config_.swap(next);  // The old one is released by `next`, after the lock.
+}
+
+std::shared_ptr<const paddock::v1::HostConfig> LiveConfig::Get() const {
+  absl::MutexLock lock(&mu_);
   return config_;
 }
 

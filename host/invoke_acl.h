@@ -10,13 +10,27 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "host/method_catalog.h"
-#include "paddock/v1/control.pb.h"
 #include "paddock/v1/host_config.pb.h"
 
 namespace paddock::host {
+
+// An invoke target, "plugin/Method", "plugin/pkg.Service/Method" or "plugin//pkg.Service/Method",
+// split at its first '/'.
+struct InvokeTarget {
+  std::string plugin;  // A valid plugin name (host/names.h).
+  std::string method;  // A method spec for MethodCatalog::Resolve; never empty.
+};
+
+// Longest invoke target accepted, in bytes.
+inline constexpr size_t kMaxInvokeTargetBytes = 512;
+
+// Parses `target`. InvalidArgument, naming the target (escaped) and the expected form, when it
+// is longer than kMaxInvokeTargetBytes, has no '/', its plugin part is not a valid plugin name,
+// or its method part is empty, "*" (an ACL wildcard names no method to call) or holds anything
+// but letters, digits, '_', '.' and '/'. A parsed target is safe to log as is.
+absl::StatusOr<InvokeTarget> ParseInvokeTarget(std::string_view target);
 
 // One caller's entries. Immutable; thread-safe.
 class InvokeAcl {
@@ -40,23 +54,21 @@ class InvokeAcl {
   std::vector<std::string> entries_;
 };
 
-// The host config in force, re-read from the supervisor at most every `max_age` (the ACL of a
-// changed config applies within that). Thread-safe.
+// The host config in force for invokes. The supervisor's config engine Set()s every config it
+// applies (SupervisorDeps::on_config_applied), so an ACL change takes effect for the next
+// invoke, without a restart; a rejected config never gets here. Thread-safe.
 class LiveConfig {
  public:
-  // `fetch` returns the config in force (Supervisor::GetConfig); called with no lock held.
-  LiveConfig(std::function<paddock::v1::ConfigInfo()> fetch, absl::Duration max_age)
-      : fetch_(std::move(fetch)), max_age_(max_age) {}
-  // The config; the last good one when a fetched one does not parse.
-  std::shared_ptr<const paddock::v1::HostConfig> Get();
+  explicit LiveConfig(paddock::v1::HostConfig initial)
+      : config_(std::make_shared<const paddock::v1::HostConfig>(std::move(initial))) {}
+  // Replaces the config; invokes already past their ACL check keep the one they read.
+  void Set(paddock::v1::HostConfig config);
+  // The config in force. Never null.
+  std::shared_ptr<const paddock::v1::HostConfig> Get() const;
 
  private:
-  const std::function<paddock::v1::ConfigInfo()> fetch_;
-  const absl::Duration max_age_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::shared_ptr<const paddock::v1::HostConfig> config_ ABSL_GUARDED_BY(mu_);
-  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time fetched_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace paddock::host

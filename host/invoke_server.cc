@@ -1,16 +1,19 @@
 #include "host/invoke_server.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "paddock/errno_status.h"
+#include "paddock/fd.h"
 
 namespace paddock::host {
 
@@ -33,6 +36,16 @@ absl::StatusOr<std::unique_ptr<InvokeServer>> InvokeServer::Start(const std::str
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       return absl::FailedPreconditionError(path + " exists and is not a socket");
+    }
+    // In use by a live paddockd sharing this runtime_dir, or stale from one that died.
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!probe) return ErrnoStatus(errno, "socket");
+    if (connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("another paddockd serves ", path, "; give this one its own runtime_dir"));
     }
     if (unlink(path.c_str()) != 0) return ErrnoStatus(errno, "unlink stale " + path);
   }

@@ -17,6 +17,8 @@ constexpr char kSanProperty[] = "x509_subject_alternative_name";
 constexpr char kPluginSuffix[] = ".plugin.paddock";
 constexpr uint32_t kMaxTimeoutMs = 600000;
 constexpr absl::Duration kDenialLogEvery = absl::Seconds(10);
+// Distinct (caller, target) pairs whose denials are rate-limited separately.
+constexpr size_t kMaxTrackedDenials = 1024;
 
 }  // namespace
 
@@ -46,8 +48,16 @@ absl::Status InvokeService::Deny(const std::string& caller, const std::string& t
                                        "\": not allowed by plugins.", caller, ".invoke");
   {
     absl::MutexLock lock(&log_mu_);
-    Logged& l = denials_[{caller, target}];
     const absl::Time now = absl::Now();
+    std::pair<std::string, std::string> key(caller, target);
+    if (denials_.size() >= kMaxTrackedDenials && denials_.count(key) == 0) {
+      // Bounded: forget the quiet pairs; a caller spraying distinct targets shares one entry.
+      for (auto it = denials_.begin(); it != denials_.end();) {
+        it = now - it->second.at >= kDenialLogEvery ? denials_.erase(it) : std::next(it);
+      }
+      if (denials_.size() >= kMaxTrackedDenials) key.second = "(many targets)";
+    }
+    Logged& l = denials_[key];
     if (now - l.at >= kDenialLogEvery) {
       std::string line = absl::StrCat("invoke denied: ", why);
       if (l.suppressed) absl::StrAppend(&line, " (", l.suppressed, " more since the last report)");
@@ -64,13 +74,9 @@ absl::Status InvokeService::Deny(const std::string& caller, const std::string& t
 absl::StatusOr<paddock::v1::InvokeResponse> InvokeService::InvokeAs(
     const std::string& caller, const paddock::v1::InvokeRequest& req) {
   const std::string& target = req.target();
-  const size_t slash = target.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 >= target.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("target \"", target, "\" is not \"plugin/Method\""));
-  }
-  const std::string plugin = target.substr(0, slash);
-  const std::string method = target.substr(slash + 1);
+  absl::StatusOr<InvokeTarget> parsed = ParseInvokeTarget(target);
+  if (!parsed.ok()) return parsed.status();
+  const std::string& plugin = parsed->plugin;
   if (req.timeout_ms() > kMaxTimeoutMs) {
     return absl::InvalidArgumentError(absl::StrCat("timeout_ms above ", kMaxTimeoutMs));
   }
@@ -78,7 +84,7 @@ absl::StatusOr<paddock::v1::InvokeResponse> InvokeService::InvokeAs(
   // Nothing about a plugin the caller may not call is revealed (not even whether it exists).
   if (!acl.NamesPlugin(plugin)) return Deny(caller, target);
   auto call = PrepareCall(
-      *router_, *supervisor_, plugin, method, req.json(), MethodCatalog::Shape::kUnary,
+      *router_, *supervisor_, plugin, parsed->method, req.json(), MethodCatalog::Shape::kUnary,
       [&](const Route& route, const google::protobuf::MethodDescriptor* m) {
         return acl.Allows(plugin, *route.catalog, m) ? absl::OkStatus() : Deny(caller, target);
       });

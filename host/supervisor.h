@@ -43,6 +43,8 @@ struct SupervisorDeps {
   std::string config_path;
   std::function<void(paddock::v1::HostConfig*)> finish_config;
   HostCredentials host_creds;
+  // Called on the loop thread with every config applied after the first (may be null).
+  std::function<void(const paddock::v1::HostConfig&)> on_config_applied;
 };
 
 class Supervisor {

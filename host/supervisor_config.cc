@@ -107,6 +107,7 @@ void Supervisor::ApplyConfig(LoadedConfig next) {
   ++config_version_;
   config_last_error_.clear();
   SetHostLogLevel(ParseLogLevel(config_.config.log_level()));
+  if (deps_.on_config_applied) deps_.on_config_applied(config_.config);
   HostLog(LogLevel::kInfo, absl::StrCat("config version ", config_version_, " in force (sha256 ",
                                         config_.sha256_hex.substr(0, 12), ")"));
   bool restart_policy_changed =

@@ -71,34 +71,49 @@ TEST_CASE("a caller's ACL comes from its plugin settings in the host config") {
   CHECK(InvokeAcl::For(*config, "unknown").entries().empty());
 }
 
-TEST_CASE("the live config is re-read when its version changes, at most every max_age") {
-  int fetches = 0;
-  paddock::v1::ConfigInfo info;
-  info.set_version(1);
-  info.set_json(R"({"plugins": {"a": {"invoke": ["b/*"]}}})");
-  LiveConfig live(
-      [&] {
-        ++fetches;
-        return info;
-      },
-      absl::ZeroDuration());
-  CHECK(InvokeAcl::For(*live.Get(), "a").NamesPlugin("b"));
-  info.set_version(2);
-  info.set_json(R"({"plugins": {"a": {"invoke": ["c/*"]}}})");
+TEST_CASE("the live config is the one last applied, and readers keep theirs") {
+  auto first = ParseHostConfig(R"({"plugins": {"a": {"invoke": ["b/*"]}}})");
+  auto second = ParseHostConfig(R"({"plugins": {"a": {"invoke": ["c/*"]}}})");
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  LiveConfig live(*first);
+  std::shared_ptr<const paddock::v1::HostConfig> before = live.Get();
+  CHECK(InvokeAcl::For(*before, "a").NamesPlugin("b"));
+  live.Set(*second);
   CHECK(InvokeAcl::For(*live.Get(), "a").NamesPlugin("c"));
-  // A config that does not parse keeps the last good one.
-  info.set_version(3);
-  info.set_json("{ nope");
-  CHECK(InvokeAcl::For(*live.Get(), "a").NamesPlugin("c"));
-  CHECK(fetches == 3);
+  CHECK_FALSE(InvokeAcl::For(*live.Get(), "a").NamesPlugin("b"));
+  // A reader that took the old config before the change still holds it, intact.
+  CHECK(InvokeAcl::For(*before, "a").NamesPlugin("b"));
+  live.Set(paddock::v1::HostConfig());
+  CHECK(InvokeAcl::For(*live.Get(), "a").entries().empty());
+}
 
-  LiveConfig cached([&] { return ++fetches, info; }, absl::Hours(1));
-  info.set_version(4);
-  info.set_json(R"({"plugins": {"a": {"invoke": ["d/*"]}}})");
-  CHECK(InvokeAcl::For(*cached.Get(), "a").NamesPlugin("d"));
-  info.set_json(R"({"plugins": {"a": {"invoke": ["e/*"]}}})");
-  info.set_version(5);
-  CHECK(InvokeAcl::For(*cached.Get(), "a").NamesPlugin("d"));  // Within max_age: cached.
+TEST_CASE("invoke targets split into a valid plugin name and a method spec") {
+  struct Good {
+    const char* target;
+    const char* plugin;
+    const char* method;
+  };
+  for (const Good& g : {
+           Good{"hello/Greet", "hello", "Greet"},
+           Good{"hello/paddock.hello.v1.Hello/Greet", "hello", "paddock.hello.v1.Hello/Greet"},
+           Good{"hello//paddock.hello.v1.Hello/Greet", "hello", "/paddock.hello.v1.Hello/Greet"},
+           Good{"log-aggregator/Query", "log-aggregator", "Query"},
+       }) {
+    INFO(g.target);
+    absl::StatusOr<InvokeTarget> t = ParseInvokeTarget(g.target);
+    REQUIRE(t.ok());
+    CHECK(t->plugin == g.plugin);
+    CHECK(t->method == g.method);
+  }
+  for (const char* bad : {"", "hello", "hello/", "/Greet", "Hello/Greet", "he llo/Greet", "hello/*",
+                          "hello//", "../x/Greet"}) {
+    INFO(bad);
+    absl::StatusOr<InvokeTarget> t = ParseInvokeTarget(bad);
+    REQUIRE_FALSE(t.ok());
+    CHECK(t.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(t.status().message()), Catch::Contains("is not \"plugin/Method\""));
+  }
 }
 
 // An AuthContext with fixed answers.

@@ -1,6 +1,8 @@
 // Ticks that invoke another plugin through the host (HostInvoke over the /host socket, mTLS,
 // the caller named by its certificate): allowed where plugins.scheduler.invoke lists the
-// target, denied (and logged by the host) everywhere else, unknown targets refused clearly.
+// target, and the target sees the calls; denied (and logged by the host) everywhere else;
+// unknown targets refused clearly; an ACL change applied by the config engine takes effect
+// for the next tick without restarting anything.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -14,83 +16,110 @@ namespace {
 using paddock::testing::BundledPlugin;
 using paddock::testing::CmdResult;
 using paddock::testing::Host;
+using paddock::testing::TestPlugin;
 using paddock::testing::WaitFor;
 namespace json = paddock::host::json;
 namespace v1 = paddock::v1;
 
+// scheduler (confined, real-time grant) may invoke what `invoke` lists; echo and hello serve.
 std::string Config(const std::string& invoke) {
-  return "\"plugins\": {\"hello\": {\"config\": {\"greeting\": \"Hi\"}}, \"scheduler\": "
+  return "\"plugins\": {\"echo\": {\"grant\": {\"sockets\": true, \"data_dir\": true}}, "
+         "\"hello\": {\"config\": {\"greeting\": \"Hi\"}}, \"scheduler\": "
          "{\"grant\": {\"data_dir\": true, \"capabilities\": [\"CAP_SYS_NICE\", "
          "\"CAP_IPC_LOCK\"], \"syscall_groups\": [\"realtime\"]}, \"invoke\": " +
          invoke + "}}";
 }
 
-void StartBoth(Host& host) {
-  host.AddPlugin(BundledPlugin("scheduler"), "scheduler");
-  host.AddPlugin(BundledPlugin("hello"), "hello");
-  REQUIRE(host.Start());
-  REQUIRE(host.WaitForState("scheduler", v1::STATE_SERVING, 15));
-  REQUIRE(host.WaitForState("hello", v1::STATE_SERVING, 15));
-}
-
-std::string AddInvokeTask(const std::string& name, const std::string& target) {
+std::string AddInvokeTask(const std::string& name, const std::string& target,
+                          const std::string& body) {
   return "{\"task\":{\"name\":\"" + name +
          "\",\"periodic\":{\"interval_us\":100000},\"invoke\":{\"target\":\"" + target +
-         "\",\"json\":\"{\\\"name\\\":\\\"tick\\\"}\"}}}";
+         "\",\"json\":\"" + body + "\"}}}";
 }
 
-CmdResult AddTask(Host& host, const std::string& name, const std::string& target) {
-  return host.Ctl({"call", "scheduler", "AddTask", AddInvokeTask(name, target)});
+CmdResult AddTask(Host& host, const std::string& name, const std::string& target,
+                  const std::string& body = "{}") {
+  return host.Ctl({"call", "scheduler", "AddTask", AddInvokeTask(name, target, body)});
+}
+
+const json::Value* Field(const json::Value& v, const char* key) { return v.Find(key); }
+
+// A string field, "" when absent.
+std::string Str(const json::Value& v, const char* key) {
+  const json::Value* f = v.Find(key);
+  return f == nullptr ? "" : f->string;
+}
+
+// proto3 JSON prints 64-bit integers as strings and omits zeros.
+int64_t Int(const json::Value* v) {
+  if (v == nullptr) return 0;
+  if (v->kind == json::Value::Kind::kString) return std::strtoll(v->string.c_str(), nullptr, 10);
+  return static_cast<int64_t>(v->number);
+}
+
+// One task's Stats entry, or a null value when the call fails.
+json::Value TaskStats(Host& host, const std::string& task) {
+  CmdResult r = host.Ctl({"call", "scheduler", "Stats", "{\"name\":\"" + task + "\"}"});
+  if (r.exit_code != 0) return {};
+  auto v = json::Parse(r.out);
+  if (!v.ok()) return {};
+  const json::Value* tasks = v->Find("tasks");
+  if (tasks == nullptr || tasks->array.empty()) return {};
+  return tasks->array[0];
 }
 
 int64_t StatsField(Host& host, const std::string& task, const char* field) {
-  CmdResult r = host.Ctl({"call", "scheduler", "Stats", "{\"name\":\"" + task + "\"}"});
-  if (r.exit_code != 0) return -1;
+  return Int(Field(TaskStats(host, task), field));
+}
+
+// What echo saw: its Calls answer.
+json::Value EchoCalls(Host& host) {
+  CmdResult r = host.Ctl({"call", "echo", "Calls", "{}"});
+  if (r.exit_code != 0) return {};
   auto v = json::Parse(r.out);
-  if (!v.ok()) return -1;
-  const json::Value* tasks = v->Find("tasks");
-  if (tasks == nullptr || tasks->array.empty()) return -1;
-  const json::Value* f = tasks->array[0].Find(field);
-  if (f == nullptr) return -1;
-  return f->kind == json::Value::Kind::kString ? std::strtoll(f->string.c_str(), nullptr, 10)
-                                               : static_cast<int64_t>(f->number);
+  return v.ok() ? *v : json::Value{};
 }
 
-void StopHost(Host& host) {
-  host.Signal(SIGTERM);
-  CHECK(host.Wait(20) == 0);
+bool LogHas(Host& host, const std::string& needle) {
+  return WaitFor([&] { return host.Log().find(needle) != std::string::npos; }, 5);
 }
 
-TEST_CASE("a tick invokes hello/Greet through the host where the ACL allows it", "[invoke]") {
-  Host host(Config("[\"hello/Greet\", \"ghost/*\"]"));
-  StartBoth(host);
+}  // namespace
 
-  CmdResult added = AddTask(host, "greet", "hello/Greet");
+TEST_CASE("ticks invoke other plugins through the host only where the invoke ACL allows",
+          "[invoke]") {
+  Host host(Config("[\"echo/Echo\", \"hello/Greet\", \"ghost/*\"]"));
+  host.AddPlugin(BundledPlugin("scheduler"), "scheduler");
+  host.AddPlugin(BundledPlugin("hello"), "hello");
+  host.AddPlugin(TestPlugin("echo-v1"), "echo");
+  REQUIRE(host.Start());
+  for (const char* p : {"scheduler", "hello", "echo"}) {
+    REQUIRE(host.WaitForState(p, v1::STATE_SERVING, 15));
+  }
+
+  // Allowed: echo counts the calls it answers; hello is named in its fully qualified form,
+  // which resolves to the method the "hello/Greet" entry allows.
+  CmdResult added = AddTask(host, "echo-tick", "echo/Echo", "{\\\"text\\\":\\\"tick\\\"}");
   INFO(added.err);
   REQUIRE(added.exit_code == 0);
-  // The fully qualified form names the same method, so the same entry allows it.
-  CmdResult full = AddTask(host, "greet-full", "hello/paddock.hello.v1.Hello/Greet");
+  CmdResult full = AddTask(host, "greet", "hello/paddock.hello.v1.Hello/Greet");
   INFO(full.err);
   REQUIRE(full.exit_code == 0);
-  CHECK(WaitFor([&] { return StatsField(host, "greet", "invokesOk") >= 3; }, 15));
-  CHECK(WaitFor([&] { return StatsField(host, "greet-full", "invokesOk") >= 3; }, 15));
-  CHECK(StatsField(host, "greet", "invokesFailed") == 0);
+  REQUIRE(WaitFor([&] { return Int(Field(EchoCalls(host), "echoes")) >= 3; }, 15));
+  CHECK(Str(EchoCalls(host), "lastText") == "tick");
+  CHECK(WaitFor([&] { return StatsField(host, "echo-tick", "invokesOk") >= 3; }, 10));
+  CHECK(WaitFor([&] { return StatsField(host, "greet", "invokesOk") >= 3; }, 10));
+  CHECK(StatsField(host, "echo-tick", "invokesFailed") == 0);
 
-  // Not listed: refused when the task is added, and the host logs the denial.
+  // Not listed: refused when the task is added, and the host logs caller and target.
   CmdResult denied = AddTask(host, "agg", "log-aggregator/Query");
   CHECK(denied.exit_code != 0);
   CHECK_THAT(denied.err, Catch::Contains("plugin \"scheduler\" may not invoke "
                                          "\"log-aggregator/Query\": not allowed by "
                                          "plugins.scheduler.invoke"));
-  CHECK(WaitFor(
-      [&] {
-        return host.Log().find(
-                   "invoke denied: plugin \"scheduler\" may not invoke "
-                   "\"log-aggregator/Query\"") != std::string::npos;
-      },
-      5));
-
-  // Listed plugin, but no such method; listed pattern, but no such plugin.
+  CHECK(
+      LogHas(host, "invoke denied: plugin \"scheduler\" may not invoke \"log-aggregator/Query\""));
+  // A listed plugin without that method; a listed pattern without that plugin; no method.
   CmdResult no_method = AddTask(host, "nope", "hello/Nope");
   CHECK(no_method.exit_code != 0);
   CHECK_THAT(no_method.err, Catch::Contains("plugin \"hello\": "));
@@ -101,27 +130,37 @@ TEST_CASE("a tick invokes hello/Greet through the host where the ACL allows it",
   CmdResult malformed = AddTask(host, "bad", "hello");
   CHECK(malformed.exit_code != 0);
   CHECK_THAT(malformed.err, Catch::Contains("is not \"plugin/Method\""));
-
   CmdResult list = host.Ctl({"call", "scheduler", "ListTasks", "{}"});
-  CHECK(list.out.find("\"greet\"") != std::string::npos);
+  CHECK(list.out.find("\"echo-tick\"") != std::string::npos);
   CHECK(list.out.find("\"agg\"") == std::string::npos);
-  StopHost(host);
-}
 
-TEST_CASE("a plugin without invoke entries may invoke nothing", "[invoke]") {
-  Host host(Config("[]"));
-  StartBoth(host);
-  CmdResult denied = AddTask(host, "greet", "hello/Greet");
-  CHECK(denied.exit_code != 0);
-  CHECK_THAT(denied.err, Catch::Contains("may not invoke \"hello/Greet\""));
-  CHECK(WaitFor(
+  // The config engine takes echo out of the ACL: the running task's next invokes are denied
+  // (counted by the task, logged by the host), echo sees no more calls, and nothing restarted.
+  const uint64_t scheduler_generation = host.Status("scheduler").generation();
+  Host::WriteAtomically(host.config_path(), host.ConfigJson(Config("[\"hello/Greet\"]")));
+  REQUIRE(WaitFor([&] { return StatsField(host, "echo-tick", "invokesFailed") >= 2; }, 10));
+  CHECK_THAT(Str(TaskStats(host, "echo-tick"), "lastInvokeError"),
+             Catch::Contains("may not invoke \"echo/Echo\""));
+  CHECK(LogHas(host, "invoke denied: plugin \"scheduler\" may not invoke \"echo/Echo\""));
+  const int64_t seen = Int(Field(EchoCalls(host), "echoes"));
+  const int64_t greeted = StatsField(host, "greet", "invokesOk");
+  CHECK(WaitFor([&] { return StatsField(host, "greet", "invokesOk") >= greeted + 3; }, 10));
+  CHECK(Int(Field(EchoCalls(host), "echoes")) == seen);
+  CHECK(AddTask(host, "echo-2", "echo/Echo").exit_code != 0);
+  CHECK(host.Status("scheduler").generation() == scheduler_generation);
+
+  // An empty ACL allows nothing at all.
+  Host::WriteAtomically(host.config_path(), host.ConfigJson(Config("[]")));
+  REQUIRE(WaitFor(
       [&] {
-        return host.Log().find(
-                   "invoke denied: plugin \"scheduler\" may not invoke "
-                   "\"hello/Greet\"") != std::string::npos;
+        return Str(TaskStats(host, "greet"), "lastInvokeError").find("may not invoke") !=
+               std::string::npos;
       },
-      5));
-  StopHost(host);
-}
+      10));
+  CmdResult none = AddTask(host, "greet-2", "hello/Greet");
+  CHECK(none.exit_code != 0);
+  CHECK_THAT(none.err, Catch::Contains("may not invoke \"hello/Greet\""));
 
-}  // namespace
+  host.Signal(SIGTERM);
+  CHECK(host.Wait(20) == 0);
+}

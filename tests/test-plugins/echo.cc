@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "echo.grpc.pb.h"
@@ -35,6 +36,11 @@ class EchoService final : public paddock::test::v1::Echo::Service {
     if (req->sleep_ms() > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(req->sleep_ms()));
     out->set_text(req->text());
+    {
+      std::lock_guard<std::mutex> lock(calls_mu_);
+      ++echoes_;
+      last_text_ = req->text();
+    }
     out->set_version(version_);
     out->set_generation(ctx_->generation());
     return grpc::Status::OK;
@@ -63,6 +69,14 @@ class EchoService final : public paddock::test::v1::Echo::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status Calls(grpc::ServerContext*, const paddock::test::v1::CallsRequest*,
+                     paddock::test::v1::CallsReply* out) override {
+    std::lock_guard<std::mutex> lock(calls_mu_);
+    out->set_echoes(echoes_);
+    out->set_last_text(last_text_);
+    return grpc::Status::OK;
+  }
+
   void MarkApplied() {
     applied_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
@@ -73,6 +87,9 @@ class EchoService final : public paddock::test::v1::Echo::Service {
   paddock::Context* ctx_;
   std::string version_;
   std::atomic<int64_t> applied_{0};
+  std::mutex calls_mu_;
+  uint64_t echoes_ = 0;    // Guarded by calls_mu_.
+  std::string last_text_;  // Guarded by calls_mu_.
 };
 
 class EchoPlugin final : public paddock::Plugin {
