@@ -10,12 +10,19 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "paddock/errno_status.h"
 #include "paddock/fd.h"
 
 namespace paddock::host {
+namespace {
+
+// Threads serving invokes, at most (each blocks for the length of one forwarded call).
+constexpr int kInvokeMaxThreads = 32;
+
+}  // namespace
 
 std::string HostSocketDir(const std::string& runtime_dir) { return runtime_dir + "/host"; }
 
@@ -55,6 +62,11 @@ absl::StatusOr<std::unique_ptr<InvokeServer>> InvokeServer::Start(const std::str
   opts.pem_root_certs = creds.ca_certificate_pem;
   opts.pem_key_cert_pairs.push_back({creds.private_key_pem, creds.certificate_pem});
   grpc::ServerBuilder builder;
+  // Plugins are untrusted: however many invokes they start at once, they get a bounded
+  // number of host threads (the control socket has its own server and stays responsive).
+  grpc::ResourceQuota quota("paddock-invoke");
+  quota.SetMaxThreads(kInvokeMaxThreads);
+  builder.SetResourceQuota(quota);
   builder.AddListeningPort("unix:" + path, grpc::SslServerCredentials(opts));
   builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -25,8 +25,10 @@ class InvokeServer {
  public:
   // Serves `service` (not owned; outlives the server) on <dir>/invoke.sock: creates `dir`
   // (0755) if needed, removes a stale socket left by a crashed host (anything else at that
-  // path is an error), and makes the socket 0666. InvalidArgument for a path too long for a
-  // unix socket; Unavailable if gRPC cannot listen.
+  // path is an error, and so is a socket a live host answers on), and makes the socket 0666.
+  // At most 32 invokes are served at once; more get RESOURCE_EXHAUSTED. InvalidArgument for a
+  // path too long for a unix socket; AlreadyExists when another host serves it; Unavailable
+  // if gRPC cannot listen.
   static absl::StatusOr<std::unique_ptr<InvokeServer>> Start(const std::string& dir,
                                                              const HostCredentials& creds,
                                                              grpc::Service* service);
