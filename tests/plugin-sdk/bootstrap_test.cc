@@ -130,6 +130,24 @@ TEST_CASE("the context hands each passed socket out once", "[bootstrap]") {
   CHECK(ctx.TakeSocket("nope").status().code() == absl::StatusCode::kNotFound);
 }
 
+TEST_CASE("the host socket path is optional, and checked when given", "[bootstrap]") {
+  auto b = Valid();
+  b.set_host_socket_path("/host/invoke.sock");
+  CHECK(ValidateBootstrap(b, "hello").ok());
+  b.set_host_socket_path("/" + std::string(120, 'x'));
+  CHECK(Error(b).find("host_socket_path") != std::string::npos);
+  b.set_host_socket_path(std::string("/host/a\0b", 9));
+  CHECK(Error(b).find("host_socket_path") != std::string::npos);
+}
+
+TEST_CASE("without a host socket, Invoke and CheckInvoke say so", "[bootstrap]") {
+  ContextImpl ctx(Valid());
+  absl::StatusOr<std::string> r = ctx.Invoke("hello/Greet", "{}", absl::Seconds(1));
+  CHECK(r.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(std::string(r.status().message()).find("host_socket_path") != std::string::npos);
+  CHECK(ctx.CheckInvoke("hello/Greet", absl::Seconds(1)).code() == absl::StatusCode::kUnavailable);
+}
+
 TEST_CASE("only a SOCK_STREAM socket is a bootstrap socket", "[bootstrap]") {
   int fds[2];
   REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
