@@ -2,14 +2,19 @@
 // the caller named by its certificate): allowed where plugins.scheduler.invoke lists the
 // target, and the target sees the calls; denied (and logged by the host) everywhere else;
 // unknown targets refused clearly; an ACL change applied by the config engine takes effect
-// for the next tick without restarting anything.
+// for the next tick without restarting anything; a client without a certificate from the
+// host's CA gets nothing from the invoke socket.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "host/json.h"
 #include "integration/harness.h"
+#include "paddock/v1/invoke.grpc.pb.h"
 
 namespace {
 
@@ -160,6 +165,20 @@ TEST_CASE("ticks invoke other plugins through the host only where the invoke ACL
   CmdResult none = AddTask(host, "greet-2", "hello/Greet");
   CHECK(none.exit_code != 0);
   CHECK_THAT(none.err, Catch::Contains("may not invoke \"hello/Greet\""));
+
+  // The invoke socket itself: a client without a certificate from the host's CA gets no
+  // answer at all (the TLS handshake fails), whatever it asks for.
+  auto channel = grpc::CreateChannel("unix:" + host.runtime_dir() + "/host/invoke.sock",
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::HostInvoke::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  v1::InvokeRequest req;
+  req.set_target("hello/Greet");
+  v1::InvokeResponse resp;
+  grpc::Status plain = stub->Invoke(&ctx, req, &resp);
+  CHECK_FALSE(plain.ok());
+  CHECK(plain.error_code() != grpc::StatusCode::PERMISSION_DENIED);  // Never got that far.
 
   host.Signal(SIGTERM);
   CHECK(host.Wait(20) == 0);
