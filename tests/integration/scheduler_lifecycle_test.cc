@@ -229,6 +229,9 @@ TEST_CASE("a one-shot fires once, and tasks survive a restart, a kill -9 and a r
 
   auto check_restored = [&](const char* when) {
     INFO(when);
+    // The new instance takes the leader lock in the background (at its next poll after a
+    // reload, once the old generation let go): until then its tasks are on standby.
+    REQUIRE(WaitFor([&] { return At(Call(host, "Stats", "{}"), {"active"}).boolean; }, 5));
     json::Value list = Call(host, "ListTasks", "{}");
     REQUIRE(At(list, {"tasks"}).array.size() == 3);
     CHECK(At(*ListedTask(list, "once"), {"state"}).string == "TASK_DONE");
