@@ -30,9 +30,11 @@ function(paddock_proto_library target)
     COMMENT "protoc ${target}"
     VERBATIM)
   add_library(${target} STATIC ${srcs})
-  target_include_directories(${target} PUBLIC ${gen})
+  # BUILD_INTERFACE: an installed copy (plugin-sdk/install.cmake) names its own include dir.
+  target_include_directories(${target} PUBLIC $<BUILD_INTERFACE:${gen}>)
   target_link_libraries(${target} PUBLIC protobuf::libprotobuf gRPC::grpc++ ${P_DEPS})
   set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON
-                                             PADDOCK_DESCRIPTOR_SET ${desc})
+                                             PADDOCK_DESCRIPTOR_SET ${desc}
+                                             PADDOCK_GENERATED_DIR ${gen})
   add_custom_target(${target}_desc DEPENDS ${desc})
 endfunction()

@@ -3,11 +3,15 @@
 //
 //   paddock-manifest-gen --manifest=<manifest.json> --out=<file.cc>
 //                        [--descriptor-set=<file.desc> --proto=<file.proto>...]
+//                        [--sdk-protocol=<semver>]
 //
 // manifest.json is the proto3 JSON form of paddock.v1.PluginManifest, parsed strictly
 // (unknown fields are errors). The tool fills in what the build knows: sdk_protocol, the
 // descriptors (every file of the descriptor set, imports included) and the services (every
 // service defined in the --proto files, not in their imports). Run by paddock_add_plugin().
+// --sdk-protocol replaces the protocol version the SDK speaks (kSdkProtocolVersion) in the
+// manifest; it exists only to build test plugins that claim another version, so hosts'
+// version checks can be tested (paddock_add_plugin(... SDK_PROTOCOL <v>)).
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -29,6 +33,7 @@ namespace {
 
 struct Args {
   std::string manifest, out, descriptor_set;
+  std::string sdk_protocol = kSdkProtocolVersion;
   std::vector<std::string> protos;
 };
 
@@ -54,6 +59,8 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
       a.out = v;
     } else if (const char* v = value("--descriptor-set=")) {
       a.descriptor_set = v;
+    } else if (const char* v = value("--sdk-protocol=")) {
+      a.sdk_protocol = v;
     } else if (const char* v = value("--proto=")) {
       a.protos.push_back(v);
     } else {
@@ -146,7 +153,7 @@ absl::Status Run(int argc, char** argv) {
   if (!a.ok()) return a.status();
   absl::StatusOr<v1::PluginManifest> m = ParseManifestJson(a->manifest);
   if (!m.ok()) return m.status();
-  m->set_sdk_protocol(kSdkProtocolVersion);
+  m->set_sdk_protocol(a->sdk_protocol);
   if (!a->descriptor_set.empty()) {
     if (absl::Status st = FillFromDescriptors(*a, &*m); !st.ok()) return st;
   }
