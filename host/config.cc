@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -135,6 +136,17 @@ void ExpandOrigin(HostConfig* config, std::string_view exe_dir) {
   ExpandOne(config->mutable_control_socket(), exe_dir);
   ExpandOne(config->mutable_runtime_dir(), exe_dir);
   ExpandOne(config->mutable_data_dir(), exe_dir);
+  // Signature settings: keys of `dirs` are spelled like plugin_dirs, so they expand alike.
+  auto* sig = config->mutable_signatures();
+  for (std::string& key : *sig->mutable_trusted_keys()) ExpandOne(&key, exe_dir);
+  const std::vector<std::pair<std::string, paddock::v1::SignatureSettings::Policy>> dirs(
+      sig->dirs().begin(), sig->dirs().end());
+  sig->clear_dirs();
+  for (const auto& [dir, policy] : dirs) {
+    std::string expanded = dir;
+    ExpandOne(&expanded, exe_dir);
+    (*sig->mutable_dirs())[expanded] = policy;
+  }
 }
 
 std::string ConfigToJson(const HostConfig& config) {

@@ -1,5 +1,7 @@
 #include "host/config_validate.h"
 
+#include <algorithm>
+
 #include <cstdint>
 #include <string>
 
@@ -160,6 +162,25 @@ absl::Status ValidateGrant(const paddock::v1::Grant& g, std::string_view path) {
                      "is not a valid syscall group name ([a-z0-9_-]{1,64})");
 }
 
+// signatures: per-directory keys name a plugin_dirs entry; key paths like plugin_dirs.
+absl::Status ValidateSignatures(const HostConfig& c) {
+  const auto& sig = c.signatures();
+  for (const auto& [dir, policy] : sig.dirs()) {
+    const std::string path = absl::StrCat("signatures.dirs.", Quoted(dir));
+    if (std::find(c.plugin_dirs().begin(), c.plugin_dirs().end(), dir) == c.plugin_dirs().end()) {
+      return Bad(path, "is not one of plugin_dirs (write the directory exactly as there)");
+    }
+  }
+  for (int i = 0; i < sig.trusted_keys_size(); ++i) {
+    if (absl::Status s =
+            HostPath(absl::StrCat("signatures.trusted_keys[", i, "]"), sig.trusted_keys(i));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateHostConfig(const HostConfig& c) {
   if (c.plugin_dirs().empty()) return Bad("plugin_dirs", "must name at least one directory");
   for (int i = 0; i < c.plugin_dirs_size(); ++i) {
@@ -176,6 +197,7 @@ absl::Status ValidateHostConfig(const HostConfig& c) {
   }
   if (absl::Status s = HostPath("runtime_dir", c.runtime_dir()); !s.ok()) return s;
   if (absl::Status s = HostPath("data_dir", c.data_dir()); !s.ok()) return s;
+  if (absl::Status s = ValidateSignatures(c); !s.ok()) return s;
   if (absl::Status s = ValidateGrant(c.default_grant(), "default_grant"); !s.ok()) return s;
   if (absl::Status s = ValidateRestart(c.restart()); !s.ok()) return s;
 

@@ -11,6 +11,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "host/ctl_format.h"
+#include "host/ctl_sign.h"
 #include "paddock/v1/control.grpc.pb.h"
 
 namespace paddock::host {
@@ -28,6 +29,9 @@ const char kCtlUsage[] =
     "  logs [-f] [-n N] NAME      a plugin's log lines; -f follows\n"
     "  call NAME METHOD [JSON|-]  call a unary method with a JSON body (- reads stdin)\n"
     "  config show                the host config in force\n"
+    "  keygen PREFIX              new Ed25519 signing key: PREFIX.key, PREFIX.pub\n"
+    "  sign --key KEY BINARY...   sign plugin binaries (writes BINARY.sig)\n"
+    "  verify --key PUB BINARY... check BINARY.sig against a public key (or key dir)\n"
     "\n"
     "--socket defaults to $PADDOCK_SOCKET or /run/paddock/paddockd.sock.\n"
     "Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 cannot reach paddockd.\n";
@@ -246,6 +250,7 @@ std::string DefaultControlSocket() {
 
 int RunCtlCommand(const CtlOptions& options, const std::vector<std::string>& args) {
   if (args.empty()) return Usage("which command?");
+  if (IsSignCommand(args[0])) return RunSignCommand(args);  // Offline: no paddockd needed.
   Ctl ctl(options);
   const std::string& cmd = args[0];
   auto one_name = [&](const char* what) -> const std::string* {

@@ -52,7 +52,8 @@ bool IsIgnoredFileName(std::string_view name_in) {
   const absl::string_view name = ToAbsl(name_in);
   if (name.empty() || name[0] == '.') return true;
   if (name.size() >= 2 && name.front() == '#' && name.back() == '#') return true;
-  for (absl::string_view suffix : {"~", ".swp", ".swo", ".swx", ".tmp", ".part", ".bak",
+  // ".sig": plugin signatures (plugin_signature.h) live beside their binaries.
+  for (absl::string_view suffix : {"~", ".sig", ".swp", ".swo", ".swx", ".tmp", ".part", ".bak",
                                    ".dpkg-new", ".dpkg-old", ".dpkg-tmp", ".dpkg-dist"}) {
     if (absl::EndsWith(name, suffix)) return true;
   }

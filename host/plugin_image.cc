@@ -1,5 +1,6 @@
 #include "host/plugin_image.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -21,6 +22,15 @@ absl::Status Step(const std::string& path, absl::string_view step, const absl::S
   return absl::Status(s.code(), absl::StrCat(path, ": ", step, ": ", s.message()));
 }
 
+// SHA-256 of the `size` bytes of memfd `fd`, read through a private read-only mapping.
+absl::StatusOr<std::string> SealedDigest(int fd, size_t size) {
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (p == MAP_FAILED) return ErrnoStatus(errno, "mmap the sealed image");
+  std::string hex = Sha256Hex(std::string_view(static_cast<const char*>(p), size));
+  ::munmap(p, size);
+  return hex;
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const PluginImage>> PluginImage::Load(const std::string& path) {
@@ -32,7 +42,6 @@ absl::StatusOr<std::shared_ptr<const PluginImage>> PluginImage::Load(const std::
   image->path_ = path;
   image->size_ = bytes->size();
   image->identity_ = IdentityFromStat(st);
-  image->sha256_hex_ = Sha256Hex(*bytes);
 
   absl::StatusOr<paddock::v1::PluginManifest> manifest = ReadManifestFromElf(*bytes);
   if (!manifest.ok()) return Step(path, "reading the manifest", manifest.status());
@@ -46,6 +55,11 @@ absl::StatusOr<std::shared_ptr<const PluginImage>> PluginImage::Load(const std::
       sandbox::SealedImageFromBytes(absl::StrCat("paddock:", image->manifest_.name()), *bytes);
   if (!fd.ok()) return Step(path, "sealing the image", fd.status());
   image->exec_fd_ = std::move(*fd);
+  // The digest is taken from the sealed memfd itself, not from the buffer it was copied
+  // from: the bytes a signature is checked against are the bytes execveat runs.
+  absl::StatusOr<std::string> digest = SealedDigest(image->exec_fd_.get(), image->size_);
+  if (!digest.ok()) return Step(path, "hashing the sealed image", digest.status());
+  image->sha256_hex_ = std::move(*digest);
   return std::shared_ptr<const PluginImage>(std::move(image));
 }
 

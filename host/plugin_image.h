@@ -53,7 +53,7 @@ class PluginImage {
 
   // Path the bytes were read from.
   const std::string& path() const { return path_; }
-  // SHA-256 of the bytes, lowercase hex.
+  // SHA-256 of the bytes, lowercase hex, computed from the sealed memfd (what runs).
   const std::string& sha256_hex() const { return sha256_hex_; }
   // Number of bytes.
   uint64_t size() const { return size_; }

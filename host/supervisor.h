@@ -24,6 +24,7 @@
 #include "host/method_catalog.h"
 #include "host/plugin_client.h"
 #include "host/plugin_image.h"
+#include "host/plugin_signature.h"
 #include "host/restart_policy.h"
 #include "host/router.h"
 #include "host/spawner.h"
@@ -145,6 +146,16 @@ class Supervisor {
   void CheckSettled(const std::string& path);
   std::vector<DiscoveredFile> Scan();
 
+  // Plugin signatures (supervisor_signature.cc). AdmitSignature checks the image found at
+  // `path` under its directory's policy: true to go on with it; false when the policy
+  // refuses it, after recording why (an invalid entry in `invalid`, or, for a plugin that
+  // already runs, a refused replacement on its slot: the running generation stays).
+  TrustedKeys LoadTrustedKeys();
+  bool AdmitSignature(const std::string& path, const PluginImage& image, const TrustedKeys& keys,
+                      std::map<std::string, paddock::v1::PluginInfo>* invalid);
+  // For `paddockctl reload NAME`: OK, or why the replacement may not run.
+  absl::Status CheckReloadSignature(const std::string& path, const PluginImage& image);
+
   // Config engine (supervisor_config.cc).
   absl::Status ValidateChange(const paddock::v1::HostConfig& next) const;
   void ApplyConfig(LoadedConfig next);
@@ -159,6 +170,8 @@ class Supervisor {
   uint64_t config_version_ = 1;
   std::map<std::string, std::unique_ptr<Slot>> slots_;      // Valid plugins by name.
   std::map<std::string, paddock::v1::PluginInfo> invalid_;  // Invalid files by path.
+  // Signature problems already logged, path -> message (each is logged once).
+  std::map<std::string, std::string> signature_logged_;
   absl::BitGen rng_;
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;

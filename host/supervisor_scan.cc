@@ -68,6 +68,7 @@ void Supervisor::Reconcile(std::vector<DiscoveredFile> files, bool reload_replac
                            std::vector<Slot*>* reloading) {
   std::map<std::string, paddock::v1::PluginInfo> invalid;
   std::set<std::string> seen_names;
+  const TrustedKeys keys = LoadTrustedKeys();
   for (auto& f : files) {
     if (!f.image.ok()) {
       paddock::v1::PluginInfo info;
@@ -83,6 +84,10 @@ void Supervisor::Reconcile(std::vector<DiscoveredFile> files, bool reload_replac
     }
     std::shared_ptr<const PluginImage> image = *f.image;
     const std::string& name = image->manifest().name();
+    if (!AdmitSignature(f.path, *image, keys, &invalid)) {
+      if (FindSlot(name) != nullptr) seen_names.insert(name);  // It keeps running.
+      continue;
+    }
     seen_names.insert(name);
     Slot* slot = FindSlot(name);
     if (slot == nullptr) {
@@ -184,6 +189,10 @@ absl::StatusOr<paddock::v1::ReloadResponse> Supervisor::Reload(const std::string
                                                               slot->path, " now holds plugin \"",
                                                               (*image)->manifest().name(), "\"")));
     }
+    if (absl::Status st = CheckReloadSignature(slot->path, **image); !st.ok()) {
+      return reply(
+          absl::FailedPreconditionError(absl::StrCat("cannot reload ", name, ": ", st.message())));
+    }
     BeginReload(*slot, std::move(*image), [reply, name](const paddock::v1::ReloadOutcome& o) {
       paddock::v1::ReloadResponse r;
       (*r.mutable_outcomes())[name] = o;
@@ -206,6 +215,11 @@ void Supervisor::OnPluginDirChanged(const std::string& dir, const std::string& n
     // Lost events or the directory moved: reconcile with a full scan (replacements still
     // follow reload.mode).
     Reconcile(Scan(), config_.config.reload().mode() == paddock::v1::ReloadPolicy::AUTO, nullptr);
+    return;
+  }
+  // A signature changed: judge its binary again (IsIgnoredFileName skips ".sig" files).
+  if (name.ends_with(kSignatureSuffix) && name.size() > sizeof(kSignatureSuffix) - 1) {
+    OnPluginDirChanged(dir, name.substr(0, name.size() - (sizeof(kSignatureSuffix) - 1)));
     return;
   }
   if (IsIgnoredFileName(name)) return;

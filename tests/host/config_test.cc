@@ -157,7 +157,7 @@ TEST_CASE("config syntax and type errors name the place", "[config]") {
   CHECK(ErrorOf(R"({"plugin_dir": []})") ==
         "unknown field \"plugin_dir\" (known fields: plugin_dirs, control_socket, runtime_dir, "
         "data_dir, default_grant, restart, health, reload, shutdown_grace_ms, log_ring_bytes, "
-        "plugins, sandbox, log_level) (line 1, column 16)");
+        "plugins, sandbox, log_level, signatures) (line 1, column 16)");
   CHECK(ErrorOf(R"({"plugins": {"hello": {"grant": {"bogus": 1}}}})")
             .starts_with("plugins.\"hello\".grant: unknown field \"bogus\""));
   CHECK(ErrorOf(R"({"restart": {"jitter": "x"}})") ==

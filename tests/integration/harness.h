@@ -54,6 +54,7 @@ bool ProcessAlive(pid_t pid);
 class Host {
  public:
   // `extra_config` is spliced into the config JSON object (e.g. "\"plugins\": {...}").
+  // Unless it has a "signatures" section, the config turns signature checks off.
   explicit Host(std::string extra_config = "");
   ~Host();  // SIGKILL if still running.
 
