@@ -17,8 +17,7 @@ namespace paddock {
 // One immutable version of the plugin's configuration. Thread-safe (immutable).
 class ConfigSnapshot {
  public:
-  ConfigSnapshot(uint64_t version, std::string json)
-      : version_(version), json_(std::move(json)) {}
+  ConfigSnapshot(uint64_t version, std::string json) : version_(version), json_(std::move(json)) {}
 
   // Monotonic version assigned by the host (0 = the empty config before any was given).
   uint64_t version() const { return version_; }
@@ -26,7 +25,7 @@ class ConfigSnapshot {
   const std::string& json() const { return json_; }
 
   // Parses the JSON into `T` (a protobuf message) strictly: unknown fields are an error.
-  // Returns InvalidArgument naming the problem on malformed input.
+  // Returns InvalidArgument naming the problem on malformed input. Thread-safe.
   template <typename T>
   absl::StatusOr<T> As() const {
     T msg;
@@ -51,7 +50,9 @@ class ConfigSnapshot {
 template <typename T>
 class AtomicSnapshot {
  public:
+  // Starts with a default-constructed T.
   AtomicSnapshot() : value_(std::make_shared<const T>()) {}
+  // Starts with `v` (must not be null).
   explicit AtomicSnapshot(std::shared_ptr<const T> v) : value_(std::move(v)) {}
 
   // Returns the value in force. Thread-safe.

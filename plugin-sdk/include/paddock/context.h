@@ -15,13 +15,16 @@
 namespace paddock {
 
 // Services, identity, configuration and resources of one plugin instance. Owned by the SDK;
-// valid from Init until RunPlugin returns. Thread-safe unless noted.
+// valid from Init until RunPlugin returns (keep the reference, never delete it).
+// Thread-safe unless noted. References it returns live as long as the context.
 class Context {
  public:
   virtual ~Context() = default;
 
-  // Registers a gRPC service. `service` is not owned and must outlive the server. Only
-  // during Init (not thread-safe).
+  // Registers a gRPC service (synchronous or callback API). `service` is not owned and
+  // must outlive RunPlugin; a member of the plugin object does. Only during Init (not
+  // thread-safe); a call after Init is logged as an error and the service is not served.
+  // nullptr is ignored.
   virtual void AddService(grpc::Service* service) = 0;
 
   // Plugin name, from the manifest.
@@ -32,17 +35,21 @@ class Context {
   // ask for one.
   virtual const std::string& data_dir() const = 0;
 
-  // The config snapshot in force. Never blocks on a writer.
+  // The config snapshot in force (the bootstrap's during Init, then each one the plugin
+  // accepted). Never blocks on a writer; keep the shared_ptr as long as needed.
   virtual std::shared_ptr<const ConfigSnapshot> config() const = 0;
 
-  // Takes the descriptor the host pre-opened for socket `name` (declared in the manifest).
-  // Each name can be taken once. NotFound if the host did not pass one by that name.
+  // Takes the descriptor the host pre-opened for socket `name` (declared in the manifest):
+  // the caller owns it from then on (close-on-exec, bound, listening for TCP). Each name
+  // can be taken once: NotFound if the host passed none by that name, FailedPrecondition
+  // if it was taken already.
   virtual absl::StatusOr<UniqueFd> TakeSocket(const std::string& name) = 0;
 
-  // The plugin's metrics, scraped by the host.
+  // The plugin's metrics, scraped by the host over the lifecycle service.
   virtual MetricsRegistry& metrics() = 0;
 
   // True once the host asked this instance to drain; long-running streams should end.
+  // Cheap (an atomic load); poll it from stream loops.
   virtual bool draining() const = 0;
 
   // Calls method `target` of another plugin through the host, with request body `json`

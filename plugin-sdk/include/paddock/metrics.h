@@ -16,7 +16,9 @@ namespace paddock {
 // A monotonically increasing count.
 class Counter {
  public:
+  // Adds `n`. Thread-safe, lock-free.
   void Increment(uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  // The current count. Thread-safe.
   uint64_t value() const { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -26,8 +28,11 @@ class Counter {
 // A value that goes up and down.
 class Gauge {
  public:
+  // Replaces the value. Thread-safe, lock-free.
   void Set(double v) { value_.store(v, std::memory_order_relaxed); }
+  // Adds `d` (may be negative). Thread-safe, lock-free.
   void Add(double d);
+  // The current value. Thread-safe.
   double value() const { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -37,9 +42,12 @@ class Gauge {
 // A distribution over fixed bucket bounds (upper bounds, ascending; +Inf is implied).
 class Histogram {
  public:
+  // Bad bounds are cleaned, not fatal: non-finite values are dropped, the rest sorted and
+  // deduplicated.
   explicit Histogram(std::vector<double> bounds);
-  // Records one observation.
+  // Records one observation (NaN is ignored). Thread-safe, lock-free.
   void Observe(double v);
+  // The bucket upper bounds in force (after cleaning).
   const std::vector<double>& bounds() const { return bounds_; }
   // Cumulative counts per bucket (bounds().size() + 1 entries) and the sum, read together.
   void Snapshot(std::vector<uint64_t>* cumulative, double* sum) const;
@@ -58,6 +66,8 @@ class Histogram {
 class MetricsRegistry {
  public:
   using Labels = std::map<std::string, std::string>;
+  // Each returns the metric for (name, labels), creating it on first use. The reference
+  // is owned by the registry and stays valid as long as it (the Context) lives.
   Counter& GetCounter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge& GetGauge(const std::string& name, const std::string& help, const Labels& labels = {});
   Histogram& GetHistogram(const std::string& name, const std::string& help,
