@@ -81,6 +81,10 @@ bool Supervisor::AdmitSignature(const std::string& path, const PluginImage& imag
 absl::Status Supervisor::CheckReloadSignature(const std::string& path, const PluginImage& image) {
   const SignatureCheck check = CheckPluginSignature(config_.config, LoadTrustedKeys(), path, image);
   if (check.refused()) return check.status;
+  if (Slot* slot = FindSlot(image.manifest().name());
+      slot != nullptr && slot->error.starts_with(kRefusedPrefix)) {
+    slot->error.clear();  // The replacement refused earlier is admitted now.
+  }
   if (!check.status.ok()) {
     HostLog(LogLevel::kWarn, absl::StrCat(image.manifest().name(), ": ", check.status.message()));
   }

@@ -143,4 +143,5 @@ TEST_CASE("a replacement with a bad signature leaves the old generation serving"
   INFO(ok.out << ok.err);
   CHECK(ok.exit_code == 0);
   CHECK(WaitFor([&] { return host.Status("echo").version() == "2.0.0"; }, 20));
+  CHECK(host.Status("echo").error().empty());
 }
