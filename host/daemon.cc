@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,6 +23,8 @@
 #include "host/invoke_server.h"
 #include "host/invoke_service.h"
 #include "host/router.h"
+#include "host/service_notifier.h"
+#include "host/service_status.h"
 #include "host/supervisor.h"
 #include "host/worker_pool.h"
 #include "paddock/errno_status.h"
@@ -84,6 +87,11 @@ absl::StatusOr<UniqueFd> LockCgroupSubtree(const std::string& name) {
 }  // namespace
 
 int RunDaemon(const DaemonOptions& options) {
+  // Mount points in plugin roots, instance dirs and images are made for other uids (each
+  // plugin's) with the modes the code names; an inherited umask such as 077 would make
+  // them unreachable (execveat EACCES). Private files get explicit modes (socket 0600,
+  // data dirs 0700).
+  umask(022);
   auto config = LoadConfig(options);
   if (!config.ok()) {
     HostLog(LogLevel::kError, absl::StrCat("config: ", config.status().message()));
@@ -192,6 +200,11 @@ int RunDaemon(const DaemonOptions& options) {
   }
 
   EventLoop& l = **loop;
+  // systemd Type=notify (a no-op without $NOTIFY_SOCKET): READY/RELOADING/STOPPING/STATUS.
+  std::unique_ptr<ServiceNotifier> notifier = ServiceNotifier::FromEnvironment();
+  ServiceStatus service_status(
+      &l, notifier.get(), [&supervisor] { return supervisor.ListOnLoop(); },
+      absl::Milliseconds(config->config.health().start_timeout_ms()) + absl::Seconds(1));
   // Ctrl-C and `timeout` signal the whole process group, and some supervisors repeat a
   // signal: a second stop signal forces the exit only when it comes a second after the first.
   absl::Time first_stop = absl::InfinitePast();
@@ -207,9 +220,14 @@ int RunDaemon(const DaemonOptions& options) {
           continue;
         }
         first_stop = absl::Now();
+        service_status.Stopping();
         supervisor.Shutdown([&l] { l.Quit(); });
       } else if (sig == SIGUSR2) {
-        if (first_stop == absl::InfinitePast()) supervisor.ReloadAll();
+        if (first_stop == absl::InfinitePast()) {
+          service_status.Reloading();
+          supervisor.ReloadAll(
+              [&service_status](const paddock::v1::ReloadResponse&) { service_status.Reloaded(); });
+        }
       } else if (sig == SIGHUP) {
         // The config file is watched; SIGHUP asks for a re-read anyway.
         supervisor.OnConfigChanged();
@@ -221,7 +239,10 @@ int RunDaemon(const DaemonOptions& options) {
     return 1;
   }
 
-  l.Post([&] { supervisor.Start(); });
+  l.Post([&] {
+    supervisor.Start();
+    service_status.Started();
+  });
   HostLog(LogLevel::kInfo,
           absl::StrCat("control socket: ", (*control)->path(), " (try: paddockctl list)"));
   l.Run();

@@ -146,14 +146,16 @@ void Supervisor::CheckShutdownDone() {
 }
 
 paddock::v1::ListResponse Supervisor::List() {
-  return OnLoop<paddock::v1::ListResponse>([this] {
-    paddock::v1::ListResponse r;
-    std::map<std::string, paddock::v1::PluginInfo> sorted;
-    for (auto& [name, slot] : slots_) sorted[name] = Info(*slot, false);
-    for (auto& [path, info] : invalid_) sorted[info.name() + "\x01" + path] = info;
-    for (auto& [k, info] : sorted) *r.add_plugins() = info;
-    return r;
-  });
+  return OnLoop<paddock::v1::ListResponse>([this] { return ListOnLoop(); });
+}
+
+paddock::v1::ListResponse Supervisor::ListOnLoop() const {
+  paddock::v1::ListResponse r;
+  std::map<std::string, paddock::v1::PluginInfo> sorted;
+  for (auto& [name, slot] : slots_) sorted[name] = Info(*slot, false);
+  for (auto& [path, info] : invalid_) sorted[info.name() + "\x01" + path] = info;
+  for (auto& [k, info] : sorted) *r.add_plugins() = info;
+  return r;
 }
 
 absl::StatusOr<paddock::v1::PluginInfo> Supervisor::Status(const std::string& name) {

@@ -74,6 +74,8 @@ class Supervisor {
   void OnConfigChanged();
   // A name in the config file's directory changed: re-read shortly, once events settle.
   void OnConfigDirChanged(const std::string& name, uint32_t mask);
+  // What List() answers, computed here (for callers already on the loop thread).
+  paddock::v1::ListResponse ListOnLoop() const;
 
   // --- Thread-safe: post to the loop and wait for the answer ---
   paddock::v1::ListResponse List();

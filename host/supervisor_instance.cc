@@ -52,7 +52,8 @@ void Supervisor::StartInstance(Slot& slot) {
     FailInstance(slot, inst,
                  absl::StrCat("did not become healthy within ", absl::FormatDuration(deadline)));
   });
-  HostLog(LogLevel::kDebug, absl::StrCat(Label(inst), " spawned, pid ", inst.pid));
+  HostLogInstance(LogLevel::kDebug, inst.plugin, inst.generation,
+                  absl::StrCat("spawned, pid ", inst.pid));
 }
 
 void Supervisor::WatchInstance(Slot& slot, Instance& inst) {
@@ -145,9 +146,10 @@ void Supervisor::OnServing(Slot& slot, Instance& inst) {
     slot.stable_timer = 0;
     if (slot.active.get() == key) slot.restarts->OnStable();
   });
-  HostLog(LogLevel::kInfo, absl::StrCat(Label(inst), " serving (pid ", inst.pid, ", ",
-                                        absl::FormatDuration(inst.serving_since - inst.spawned_at),
-                                        " after spawn)"));
+  HostLogInstance(
+      LogLevel::kInfo, inst.plugin, inst.generation,
+      absl::StrCat("serving (pid ", inst.pid, ", ",
+                   absl::FormatDuration(inst.serving_since - inst.spawned_at), " after spawn)"));
   NotifyWaiters(slot);
 }
 
@@ -184,12 +186,9 @@ void Supervisor::OnOutput(Slot& slot, Instance& inst, bool is_err, uint32_t) {
   UniqueFd& fd = is_err ? inst.err : inst.out;
   std::unique_ptr<LogSink>& sink = is_err ? inst.err_log : inst.out_log;
   if (sink == nullptr) {
-    std::string label = Label(inst);
-    sink = std::make_unique<LogSink>(
-        slot.name, inst.generation, is_err ? "stderr" : "stdout", slot.logs, kDefaultMaxLogLine,
-        &absl::Now, [label](const paddock::v1::LogEntry& e) {
-          HostLog(LogLevel::kInfo, absl::StrCat("[", label, "] ", e.level(), ": ", e.message()));
-        });
+    sink = std::make_unique<LogSink>(slot.name, inst.generation, is_err ? "stderr" : "stdout",
+                                     slot.logs, kDefaultMaxLogLine, &absl::Now,
+                                     [](const paddock::v1::LogEntry& e) { HostLogPlugin(e); });
   }
   char buf[16384];
   size_t total = 0;
@@ -248,8 +247,8 @@ void Supervisor::StopInstance(Slot& slot, Instance& inst) {
     Instance* i = FindInstance(slot, key);
     if (i == nullptr) return;
     i->kill_timer = 0;
-    HostLog(LogLevel::kWarn,
-            absl::StrCat(Label(*i), " did not exit within the grace period; SIGKILL"));
+    HostLogInstance(LogLevel::kWarn, i->plugin, i->generation,
+                    "did not exit within the grace period; SIGKILL");
     (void)SignalPidfd(i->pidfd.get(), SIGKILL);
   });
 }
@@ -357,7 +356,7 @@ void Supervisor::OnExit(Slot& slot, Instance& inst) {
   RemoveRuntimeDir(inst.runtime_dir);
   std::string desc = inst.failure.empty() ? inst.exit_reason
                                           : absl::StrCat(inst.failure, " (", inst.exit_reason, ")");
-  HostLog(expected ? LogLevel::kInfo : LogLevel::kWarn, absl::StrCat(Label(inst), " ", desc));
+  HostLogInstance(expected ? LogLevel::kInfo : LogLevel::kWarn, inst.plugin, inst.generation, desc);
 
   std::unique_ptr<Instance> owned;
   if (slot.next.get() == &inst) {
