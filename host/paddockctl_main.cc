@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "host/ctl_commands.h"
+#include "host/ctl_help.h"
 
 int main(int argc, char** argv) {
   paddock::host::CtlOptions o;
@@ -23,8 +24,8 @@ int main(int argc, char** argv) {
         fprintf(stderr, "paddockctl: --timeout needs a positive number of seconds\n");
         return 2;
       }
-    } else if (a == "--help" || a == "-h" || a == "help") {
-      fputs(paddock::host::kCtlUsage, stdout);
+    } else if (a == "--help" || a == "-h") {
+      fputs(paddock::host::CtlUsageWithHint().c_str(), stdout);
       return 0;
     } else if (a == "--version") {
       printf("paddockctl 0.1.0\n");
@@ -34,6 +35,28 @@ int main(int argc, char** argv) {
       return 2;
     } else {
       args.push_back(a);
+    }
+  }
+  // `help [COMMAND]` and `COMMAND --help`: per-command help with examples.
+  if (!args.empty() && args[0] == "help") {
+    if (args.size() == 1) {
+      fputs(paddock::host::CtlUsageWithHint().c_str(), stdout);
+      return 0;
+    }
+    auto help = paddock::host::CtlCommandHelp(args[1]);
+    if (!help || args.size() > 2) {
+      fprintf(stderr, "paddockctl: help: no command \"%s\"\n\n%s", args[1].c_str(),
+              paddock::host::kCtlUsage);
+      return 2;
+    }
+    fputs(help->c_str(), stdout);
+    return 0;
+  }
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] != "--help" && args[i] != "-h") continue;
+    if (auto help = paddock::host::CtlCommandHelp(args[0])) {
+      fputs(help->c_str(), stdout);
+      return 0;
     }
   }
   // `--json` is also accepted after the command (e.g. `paddockctl status hello --json`).
