@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -244,6 +245,13 @@ absl::StatusOr<std::unique_ptr<CgroupManager>> CgroupManager::Create(CgroupOptio
   if (!v2_used.empty()) {
     std::string parent = Join(unified, own_path(""), "");
     parent.pop_back();  // Drop the trailing '/'.
+    // Delegated to us with ourselves inside (systemd Delegate=yes): the host moves to
+    // the leaf "<name>-host" first, beside the subtree.
+    if (absl::Status s =
+            backend::V2VacateForChildren(*fs, parent, options.name + "-host", v2_used, ::getpid());
+        !s.ok()) {
+      return s;
+    }
     if (absl::Status s = backend::V2EnableForChildren(*fs, parent, v2_used); !s.ok()) return s;
   }
   for (const std::string& base : bases) {

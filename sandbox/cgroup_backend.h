@@ -37,6 +37,14 @@ absl::StatusOr<std::vector<std::string>> V2Available(CgroupFs& fs, const std::st
 // v2: makes `controllers` available to the children of `dir` (cgroup.subtree_control).
 absl::Status V2EnableForChildren(CgroupFs& fs, const std::string& dir,
                                  const std::vector<std::string>& controllers);
+// v2 "no internal processes" rule: a non-root cgroup that holds tasks cannot enable
+// controllers for its children. When `dir` (the host's own cgroup, delegated to it: e.g.
+// paddockd.service under systemd's Delegate=yes) lacks some of `controllers` in its
+// subtree_control and `self` is one of its tasks, moves `self` into the leaf <dir>/<leaf>
+// (created), so that `dir` may enable them if `self` was its only task. Other tasks are
+// never moved (they are not ours: a shell's session, a container's init). No-op otherwise.
+absl::Status V2VacateForChildren(CgroupFs& fs, const std::string& dir, const std::string& leaf,
+                                 const std::vector<std::string>& controllers, pid_t self);
 absl::Status V2ApplyLimits(CgroupFs& fs, const std::string& dir, const std::string& controller,
                            const CgroupLimits& limits);
 absl::Status V2AddUsage(CgroupFs& fs, const std::string& dir, const std::string& controller,

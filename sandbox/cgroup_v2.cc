@@ -37,6 +37,27 @@ absl::Status V2EnableForChildren(CgroupFs& fs, const std::string& dir,
   return absl::OkStatus();
 }
 
+absl::Status V2VacateForChildren(CgroupFs& fs, const std::string& dir, const std::string& leaf,
+                                 const std::vector<std::string>& controllers, pid_t self) {
+  absl::StatusOr<std::string> enabled = fs.Read(dir + "/cgroup.subtree_control");
+  if (!enabled.ok()) return enabled.status();
+  std::vector<std::string> have =
+      absl::StrSplit(*enabled, absl::ByAnyChar(" \n"), absl::SkipEmpty());
+  bool missing = std::any_of(controllers.begin(), controllers.end(), [&](const std::string& c) {
+    return std::find(have.begin(), have.end(), c) == have.end();
+  });
+  if (!missing) return absl::OkStatus();
+  // Unreadable: nothing to vacate that we know of; the enable that follows reports why.
+  absl::StatusOr<std::string> procs = fs.Read(dir + "/cgroup.procs");
+  if (!procs.ok()) return absl::OkStatus();
+  std::vector<std::string> pids = absl::StrSplit(*procs, absl::ByAnyChar(" \n"), absl::SkipEmpty());
+  std::string me = absl::StrCat(self);
+  if (std::find(pids.begin(), pids.end(), me) == pids.end()) return absl::OkStatus();
+  std::string target = dir + "/" + leaf;
+  if (absl::Status s = fs.MakeDir(target); !s.ok()) return s;
+  return fs.Write(target + "/cgroup.procs", me);
+}
+
 absl::Status V2ApplyLimits(CgroupFs& fs, const std::string& dir, const std::string& controller,
                            const CgroupLimits& limits) {
   if (controller == "memory") {

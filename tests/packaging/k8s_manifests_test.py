@@ -232,12 +232,13 @@ def main():
                                timeout=30).stdout
     check("SIGUSR2" in help_text and "hot reload" in help_text,
           "paddockd --help does not name SIGUSR2 as its reload signal")
-    check(argv[:2] == ["/usr/bin/tini", "--"],
-          "daemonset: PID 1 should be tini (forwards SIGTERM/SIGUSR2 to paddockd, reaps)")
+    # paddockd is PID 1: SIGTERM (pod stop) and SIGUSR2 (reload) reach it directly, and on
+    # cgroup v2 it must be the only task of the pod's cgroup to delegate controllers.
+    check(argv[:1] == [paddockd_path], f"daemonset: PID 1 must be {paddockd_path}: {argv}")
     with open(os.path.join(src, "deploy/k8s/Dockerfile")) as f:
         dockerfile = f.read()
-    check("tini" in dockerfile and "paddock_" in dockerfile,
-          "Dockerfile: the image must install tini and the paddock .deb")
+    check("paddock_" in dockerfile and f'ENTRYPOINT ["{paddockd_path}"]' in dockerfile,
+          "Dockerfile: the image must install the paddock .deb and run paddockd as PID 1")
     images = {x["image"] for x in pod["containers"] + pod.get("initContainers", [])}
     check(len(images) == 1, f"daemonset: containers use different images {images}")
     return report()

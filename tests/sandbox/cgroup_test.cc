@@ -45,6 +45,10 @@ class FakeCgroupFs final : public CgroupFs {
   absl::Status Write(const std::string& path, std::string_view value) override {
     std::string v(value);
     if (absl::EndsWith(path, "/cgroup.subtree_control")) {
+      std::string procs = path.substr(0, path.rfind('/')) + "/cgroup.procs";
+      if (no_internal_processes && !v.empty() && v[0] == '+' && !Slurp(procs).empty()) {
+        return absl::FailedPreconditionError("write " + path + ": Device or resource busy");
+      }
       std::set<std::string> on;
       for (absl::string_view c : absl::StrSplit(Slurp(path), ' ', absl::SkipEmpty())) {
         on.insert(std::string(absl::StripAsciiWhitespace(c)));
@@ -53,6 +57,18 @@ class FakeCgroupFs final : public CgroupFs {
       if (v[0] == '+') on.insert(v.substr(1));
       if (v[0] == '-') on.erase(v.substr(1));
       Put(path, absl::StrJoin(on, " "));
+      return absl::OkStatus();
+    }
+    if (no_internal_processes && absl::EndsWith(path, "/cgroup.procs")) {
+      // Moving a task: it leaves the cgroup.procs it was in (of those tracked).
+      for (const std::string& procs : tracked_procs) {
+        std::vector<std::string> keep;
+        for (absl::string_view l : absl::StrSplit(Slurp(procs), '\n', absl::SkipEmpty())) {
+          if (l != v) keep.emplace_back(l);
+        }
+        Put(procs, keep.empty() ? "" : absl::StrJoin(keep, "\n") + "\n");
+      }
+      Put(path, Slurp(path) + v + "\n");
       return absl::OkStatus();
     }
     if (absl::EndsWith(path, "/cgroup.kill")) {
@@ -137,6 +153,9 @@ class FakeCgroupFs final : public CgroupFs {
     return absl::OkStatus();
   }
   std::vector<std::string> tracked_procs;
+  // cgroup v2's "no internal processes" rule (a cgroup holding tasks cannot enable
+  // controllers for its children) and task moves through cgroup.procs writes.
+  bool no_internal_processes = false;
 
  private:
   std::set<pid_t> dead_;
@@ -223,6 +242,54 @@ TEST_CASE("cgroup v2: limits, usage, kill and cleanup in the unified hierarchy")
 
   manager->reset();
   CHECK(::access(base.c_str(), F_OK) != 0);  // Nothing left behind.
+}
+
+TEST_CASE("cgroup v2 delegated with the host inside: the host moves to a leaf beside its subtree") {
+  // systemd's Delegate=yes: /system.slice/paddockd.service holds paddockd itself, and
+  // cgroup v2 lets it enable controllers for its children only once it holds no task.
+  FakeTree tree("0::/system.slice/paddockd.service\n");
+  tree.fs->no_internal_processes = true;
+  std::string unit = tree.root + "/system.slice/paddockd.service";
+  REQUIRE(tree.fs->MakeDir(tree.root + "/system.slice").ok());
+  REQUIRE(tree.fs->MakeDir(unit).ok());
+  Put(tree.root + "/cgroup.controllers", "cpu memory pids\n");
+  Put(unit + "/cgroup.controllers", "cpu memory pids\n");
+  std::string me = std::to_string(getpid());  // The host is this test process.
+  Put(unit + "/cgroup.procs", me + "\n");
+  tree.fs->tracked_procs = {unit + "/cgroup.procs"};
+
+  absl::StatusOr<std::unique_ptr<CgroupManager>> manager = CgroupManager::Create(tree.options);
+  REQUIRE(manager.ok());
+  CHECK(Slurp(unit + "/cgroup.procs").empty());
+  CHECK(Slurp(unit + "/paddock-t-host/cgroup.procs") == me + "\n");
+  CHECK(Slurp(unit + "/cgroup.subtree_control") == "cpu memory pids");
+  CHECK(Slurp(unit + "/paddock-t/cgroup.subtree_control") == "cpu memory pids");
+  absl::StatusOr<std::unique_ptr<InstanceCgroup>> inst =
+      (*manager)->CreateInstance("hello-1", {64 << 20, 500, 32});
+  REQUIRE(inst.ok());
+  CHECK((*inst)->dirs() == std::vector<std::string>{unit + "/paddock-t/hello-1"});
+  inst->reset();
+  manager->reset();
+  CHECK(::access((unit + "/paddock-t").c_str(), F_OK) != 0);
+}
+
+TEST_CASE("cgroup v2: tasks that are not the host's are never moved; the error says why") {
+  // A root shell's session scope: the shell is there too. paddockd moves only itself, so
+  // the scope still holds a task and the controllers cannot be enabled.
+  FakeTree tree("0::/user.slice/session-1.scope\n");
+  tree.fs->no_internal_processes = true;
+  std::string scope = tree.root + "/user.slice/session-1.scope";
+  REQUIRE(tree.fs->MakeDir(tree.root + "/user.slice").ok());
+  REQUIRE(tree.fs->MakeDir(scope).ok());
+  Put(tree.root + "/cgroup.controllers", "cpu memory pids\n");
+  std::string me = std::to_string(getpid());
+  Put(scope + "/cgroup.procs", "100\n" + me + "\n");
+  tree.fs->tracked_procs = {scope + "/cgroup.procs"};
+  absl::Status s = CgroupManager::Create(tree.options).status();
+  CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(absl::StrContains(s.message(), "leaf"));
+  CHECK(Slurp(scope + "/cgroup.procs") == "100\n");
+  CHECK(Slurp(scope + "/paddock-t-host/cgroup.procs") == me + "\n");
 }
 
 TEST_CASE("cgroup instance ids and limits are validated") {
