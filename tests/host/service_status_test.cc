@@ -118,7 +118,7 @@ TEST_CASE("READY comes at the deadline even if a plugin never settles") {
   CHECK(f.Received() == "READY=1\nSTATUS=0 of 1 plugin serving; 1 starting|");
 }
 
-TEST_CASE("reloads: RELOADING then READY once every coalesced reload is done; STOPPING last") {
+TEST_CASE("reloads: RELOADING then READY once every coalesced reload is done, STOPPING last") {
   using namespace paddock::v1;
   Fixture f;
   f.list = Plugins({STATE_SERVING});

@@ -178,16 +178,18 @@ def main():
                   f"daemonset: no containerPort {port}/{proto} for {name}.{sock}")
             if name == "gcounter":
                 gossip = (port, proto, host)
-    # Metrics (host/default_config.json "metrics", once it exists): exposed on its port.
-    metrics = default.get("metrics")
+    # Metrics (the host config's "metrics" section, once paddockd has one): an address
+    # reachable from outside the node (not loopback) must be declared as a container port.
+    metrics = config.get("metrics")
     if isinstance(metrics, dict):
-        address = metrics.get("address") or metrics.get("listen") or ""
-        if address:
-            port = host_port(address)[1]
-            check((port, "TCP") in container_ports,
-                  f"daemonset: no containerPort {port}/TCP for metrics ({address})")
+        for key, address in metrics.items():
+            if isinstance(address, str) and ":" in address and address.rsplit(":", 1)[1].isdigit():
+                host, port = host_port(address)
+                if host not in ("127.0.0.1", "::1", "localhost"):
+                    check((port, "TCP") in container_ports,
+                          f"daemonset: no containerPort {port}/TCP for metrics.{key} {address}")
     else:
-        print("note: the default config has no metrics section yet; metrics port not checked")
+        print("note: the ConfigMap's config has no metrics section; no metrics port to check")
 
     # --- gcounter peers through the headless Service --------------------------------------
     check(gossip is not None, "configmap: gcounter has no gossip socket")

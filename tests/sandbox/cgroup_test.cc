@@ -273,7 +273,7 @@ TEST_CASE("cgroup v2 delegated with the host inside: the host moves to a leaf be
   CHECK(::access((unit + "/paddock-t").c_str(), F_OK) != 0);
 }
 
-TEST_CASE("cgroup v2: tasks that are not the host's are never moved; the error says why") {
+TEST_CASE("cgroup v2: tasks that are not the host's are never moved, and the error says why") {
   // A root shell's session scope: the shell is there too. paddockd moves only itself, so
   // the scope still holds a task and the controllers cannot be enabled.
   FakeTree tree("0::/user.slice/session-1.scope\n");
