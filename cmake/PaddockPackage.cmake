@@ -24,15 +24,20 @@ set(CPACK_STRIP_FILES OFF)
 # (tests included) themselves.
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)  # Plugins stay byte-identical to the build (signatures).
 
+# One package from the components a machine needs: Runtime (cmake/PaddockInstall.cmake)
+# and what certs/ installs without a component (the bundled plugins' .sig files and the
+# public key the default config trusts). The SDK's component "sdk" is not in it.
 set(CPACK_DEB_COMPONENT_INSTALL ON)
-list(APPEND CPACK_COMPONENTS_ALL Runtime)
+list(APPEND CPACK_COMPONENTS_ALL Runtime Unspecified)
+set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
+set(CPACK_DEBIAN_PACKAGE_NAME paddock)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME paddock)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # paddock_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Library dependencies from the binaries themselves (dpkg-shlibdeps, package dpkg-dev).
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS "bash-completion")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bash-completion")
 
 # The config is a conffile (an operator's edits survive upgrades; purge removes it);
 # maintainer scripts reload systemd and stop the service on removal.
@@ -43,7 +48,7 @@ foreach(_script postinst prerm postrm)
   configure_file(${PROJECT_SOURCE_DIR}/packaging/debian/${_script} ${_paddock_deb}/${_script}
                  COPYONLY)
 endforeach()
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${_paddock_deb}/conffiles ${_paddock_deb}/postinst ${_paddock_deb}/prerm
     ${_paddock_deb}/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -25,6 +25,9 @@ if(NOT _config MATCHES "\"${_prefix}/${PADDOCK_PLUGINDIR}\"")
   message(FATAL_ERROR "host/default_config.json: plugin_dirs is no longer "
                       "[\"$ORIGIN/../lib/paddock/plugins\"]; update packaging/install_files.cmake")
 endif()
+# Likewise the trusted signing keys, if the config names them relative to paddockd.
+string(REPLACE "\"$ORIGIN/../share/paddock/keys\"" "\"${_prefix}/share/paddock/keys\""
+       _config "${_config}")
 file(WRITE "${PADDOCK_STAGING_DIR}/paddockd.json" "${_config}")
 
 file(INSTALL DESTINATION "${PADDOCK_SYSTEMDUNITDIR}" TYPE FILE

@@ -124,6 +124,7 @@ def main():
                     "/lib/systemd/system/paddockd.service", "/etc/paddock/paddockd.json",
                     "/usr/share/bash-completion/completions/paddockctl",
                     "/usr/share/man/man1/paddockctl.1", "/usr/share/man/man8/paddockd.8"]
+        expected += [f"/usr/lib/paddock/plugins/{p}.sig" for p in bundled]
         expected += [f"/usr/lib/paddock/plugins/{p}" for p in bundled]
         for f in expected:
             check(f in files and os.path.exists(f), f"{f} not installed")
