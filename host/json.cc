@@ -444,6 +444,10 @@ Value Value::String(std::string s) {
   return v;
 }
 
+Value Value::Array() { return Array(std::vector<Value>()); }
+
+Value Value::Object() { return Object(std::vector<Member>()); }
+
 Value Value::Array(std::vector<Value> items) {
   Value v;
   v.kind = Kind::kArray;

@@ -50,8 +50,12 @@ struct Value {
   // An integral number written exactly (no double rounding).
   static Value Integer(uint64_t u);
   static Value String(std::string s);
-  static Value Array(std::vector<Value> items = {});
-  static Value Object(std::vector<Member> members = {});
+  // (Overloads, not default arguments: a `= {}` default of a vector of the incomplete
+  // Member makes clang 14 with libstdc++ 12 instantiate ~Member too early.)
+  static Value Array();
+  static Value Array(std::vector<Value> items);
+  static Value Object();
+  static Value Object(std::vector<Member> members);
 };
 
 // One member of an object.

@@ -142,7 +142,7 @@ void Supervisor::OnServing(Slot& slot, Instance& inst) {
   absl::Duration stable = absl::Seconds(10);
   if (slot.stable_timer != 0) deps_.loop->Cancel(slot.stable_timer);
   Instance* key = &inst;
-  slot.stable_timer = deps_.loop->RunAfter(stable, [this, &slot, key] {
+  slot.stable_timer = deps_.loop->RunAfter(stable, [&slot, key] {
     slot.stable_timer = 0;
     if (slot.active.get() == key) slot.restarts->OnStable();
   });

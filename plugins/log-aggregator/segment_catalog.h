@@ -42,6 +42,8 @@ class SegmentCatalog {
  public:
   // `dir` is the segments directory; `self` this instance's id.
   SegmentCatalog(std::string dir, uint64_t self) : dir_(std::move(dir)), self_(self) {}
+  // The id of the instance this catalog belongs to.
+  uint64_t self() const { return self_; }
 
   const std::string& dir() const { return dir_; }
 
