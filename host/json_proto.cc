@@ -484,6 +484,10 @@ json::Value MessageToJson(const google::protobuf::Message& msg) {
       out.object.push_back({f->name(), std::move(arr)});
     } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       if (r->HasField(msg, f)) out.object.push_back({f->name(), ElementToJson(msg, f, -1)});
+    } else if (f->has_presence() && !r->HasField(msg, f)) {
+      // proto3 `optional` and oneof members: unset is not the same as the default (an
+      // unset `optional int32 cpu` means "not pinned", 0 means CPU 0), so leave it out.
+      continue;
     } else {
       out.object.push_back({f->name(), ScalarToJson(msg, f, -1)});
     }
