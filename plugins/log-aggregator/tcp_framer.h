@@ -5,7 +5,7 @@
 // The framer never buffers: Feed() takes the caller's bytes, hands out every complete frame
 // as a pointer into them, and says how many bytes it consumed; the caller keeps the rest
 // and feeds it again with more data after it. A caller never needs to keep more than
-// max_frame + 11 bytes: an LF-framed line that reaches max_frame bytes without an LF is
+// max_frame + 11 bytes: an LF-framed line that passes max_frame bytes without an LF is
 // handed out cut (truncated) and the rest of it up to the LF is skipped; a declared octet
 // count above max_frame is a framing error (the connection should be closed: the peer is
 // broken or hostile, e.g. "2147483648 ...").
@@ -91,7 +91,9 @@ size_t TcpFramer::Feed(const char* data, size_t n, Sink&& sink, bool* error) {
       pos = lf + 1;
       continue;
     }
-    if (n - pos >= max_) {
+    // Cut only when more than max_ bytes came without an LF: a line of exactly max_ bytes
+    // whose LF is still in flight is whole, as it is when both arrive in one read.
+    if (n - pos > max_) {
       if (!sink(Frame{data + pos, max_, true})) return pos;
       skipping_ = true;
       pos += max_;

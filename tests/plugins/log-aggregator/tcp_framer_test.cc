@@ -79,6 +79,20 @@ TEST_CASE("An over-long LF line is cut and its rest skipped", "[framer]") {
   REQUIRE(out.cut == std::vector<bool>{true, false, true});
 }
 
+TEST_CASE("A line of exactly the limit is whole however its bytes arrive", "[framer]") {
+  // Found by tests/fuzz/syslog_fuzz.cc: with the LF in a later read, the line used to be
+  // handed out as truncated (and its LF then skipped as the rest of an over-long line).
+  std::string stream = std::string(40, 'a') + "\n" + "next\n";
+  for (size_t step : {1u, 7u, 40u, 41u, 1000u}) {
+    INFO(step);
+    bool error;
+    Out out = FeedAll(stream, step, 40, &error);
+    REQUIRE_FALSE(error);
+    REQUIRE(out.frames == std::vector<std::string>{std::string(40, 'a'), "next"});
+    REQUIRE(out.cut == std::vector<bool>{false, false});
+  }
+}
+
 TEST_CASE("A stalled partial frame keeps at most one frame's bytes", "[framer]") {
   TcpFramer f(100);
   bool error = false;
