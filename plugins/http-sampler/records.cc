@@ -15,6 +15,57 @@ std::string Address(const uint8_t* bytes, uint8_t family) {
   return buf;
 }
 
+// Length (1-4) of the well-formed UTF-8 sequence at p[0, n), 0 if there is none (RFC 3629
+// table 3-7: no overlong forms, no surrogates, nothing past U+10FFFF).
+size_t Utf8Length(const unsigned char* p, size_t n) {
+  unsigned char c = p[0];
+  if (c < 0x80) return 1;
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (n < len || p[1] < lo || p[1] > hi) return 0;
+  for (size_t i = 2; i < len; ++i) {
+    if (p[i] < 0x80 || p[i] > 0xbf) return 0;
+  }
+  return len;
+}
+
+// The request target or Host value as a proto3 string must be valid UTF-8 (a receiver
+// refuses the whole message otherwise), and it is shown on terminals. Well-formed UTF-8
+// passes as is; control bytes and bytes that are not UTF-8 (also a character the kernel
+// side cut at the length bound) become "%XX", as in a URL.
+std::string Printable(const char* data, size_t n) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  const auto* p = reinterpret_cast<const unsigned char*>(data);
+  std::string out;
+  out.reserve(n);
+  for (size_t i = 0; i < n;) {
+    size_t len = Utf8Length(p + i, n - i);
+    if (len == 0 || (len == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+      out += '%';
+      out += kHex[p[i] >> 4];
+      out += kHex[p[i] & 0xf];
+      ++i;
+      continue;
+    }
+    out.append(data + i, len);
+    i += len;
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<Record> DecodeRecord(const void* data, size_t size) {
@@ -71,9 +122,9 @@ v1::Sample ToSample(const Completed& c, int64_t mono_to_unix_ns) {
   const hs_request& r = c.request;
   v1::Sample s;
   s.set_method(MethodName(r.method));
-  s.set_path(std::string(r.path, r.path_len));
+  s.set_path(Printable(r.path, r.path_len));
   s.set_path_truncated((r.flags & HS_F_PATH_TRUNCATED) != 0);
-  s.set_host(std::string(r.host, r.host_len));
+  s.set_host(Printable(r.host, r.host_len));
   s.set_host_truncated((r.flags & HS_F_HOST_TRUNCATED) != 0);
   s.set_http_version_seen((r.flags & HS_F_VERSION_SEEN) != 0);
   s.set_client_address(Address(r.tuple.saddr, r.tuple.family));

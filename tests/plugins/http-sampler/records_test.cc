@@ -124,3 +124,21 @@ TEST_CASE("a completed request becomes a Sample", "[records]") {
   CHECK(s.status() == 201);
   CHECK(s.latency_us() == 2500);
 }
+
+TEST_CASE("a target or Host that is not UTF-8 still makes a Sample a receiver can parse",
+          "[records]") {
+  // Found by tests/fuzz/http_records_fuzz.cc: the raw bytes went into proto3 string fields,
+  // and the receiving side refuses such a message (the Samples stream and Stats broke).
+  hs_request r = Request(1, 1000);
+  const char path[] = "/caf\xc3\xa9/\xff\x01?q=\xe2\x82";  // é ok; 0xff, ^A, a cut '€'
+  r.path_len = sizeof(path) - 1;
+  std::memcpy(r.path, path, r.path_len);
+  std::memcpy(r.host, "h\x7f\xc0\xaf", 4);  // DEL and an overlong '/'
+  r.host_len = 4;
+  auto s = ToSample(Completed{r, 200, 1000}, 0);
+  CHECK(s.path() == "/caf\xc3\xa9/%FF%01?q=%E2%82");
+  CHECK(s.host() == "h%7F%C0%AF");
+  std::string wire = s.SerializeAsString();
+  paddock::http_sampler::v1::Sample back;
+  CHECK(back.ParseFromString(wire));
+}
