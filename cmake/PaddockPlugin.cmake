@@ -83,6 +83,9 @@ function(paddock_add_plugin name)
     VERBATIM)
 
   add_executable(${target} ${P_SOURCES} ${manifest_cc})
+  if(paddock_sanitizers)  # Sanitizer build: options confined plugins need (see the file).
+    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/plugin-sdk/sanitizer_options.cc)
+  endif()
   target_compile_options(${target} PRIVATE ${PADDOCK_WARNINGS})
   target_link_libraries(${target} PRIVATE ${PADDOCK_SDK_LIBRARY} ${proto_lib} ${P_LIBS})
   set_target_properties(${target} PROPERTIES OUTPUT_NAME ${name})
