@@ -96,6 +96,9 @@ const char* ParseRfc3339(const char* p, const char* end, int64_t* ns) {
   if (mo < 1 || mo > 12 || d < 1 || d > static_cast<int>(DaysInMonth(y, mo)) || h > 23 || mi > 59 ||
       s > 59)
     return nullptr;
+  // int64 nanoseconds since 1970 span 1677-09-21 to 2262-04-11: outside whole years that
+  // fit, the time is out of range (the arithmetic below would overflow).
+  if (y < 1678 || y > 2261) return nullptr;
   int64_t frac = 0;
   p = Fraction(p + 19, end, 9, &frac);
   if (p == nullptr || p >= end) return nullptr;

@@ -16,7 +16,8 @@ int YearOf(int64_t unix_ns);
 // Parses an RFC 3339 date-time at [p, end): "YYYY-MM-DDTHH:MM:SS[.1-9 digits](Z|+HH:MM|-HH:MM)"
 // ('t' and 'z' accepted in lower case). On success stores the UTC unix time in nanoseconds
 // (fractions past 9 digits are not accepted) in *ns and returns the position after it; on
-// any violation (including out-of-range fields such as month 13 or 23:60) returns nullptr.
+// any violation (including out-of-range fields such as month 13 or 23:60, and years
+// outside 1678..2261, which int64 nanoseconds cannot hold) returns nullptr.
 const char* ParseRfc3339(const char* p, const char* end, int64_t* ns);
 
 // Parses a BSD timestamp at [p, end): "Mmm dd hh:mm:ss" with the day as " 5", "05" or "5",

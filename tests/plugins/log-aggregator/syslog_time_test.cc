@@ -59,6 +59,15 @@ TEST_CASE("RFC 3339 violations are refused", "[time]") {
   }
 }
 
+TEST_CASE("RFC 3339 years that int64 nanoseconds cannot hold are refused", "[time]") {
+  // Found by tests/fuzz/syslog_fuzz.cc (UBSan: signed overflow in the ns arithmetic).
+  REQUIRE(Rfc3339("2803-10-11T22:14:15.003Z") == -1);
+  REQUIRE(Rfc3339("9999-12-31T23:59:59Z") == -1);
+  REQUIRE(Rfc3339("0001-01-01T00:00:00Z") == -1);
+  REQUIRE(Rfc3339("2261-12-31T23:59:59+00:00") == Utc(2261, 12, 31, 23, 59, 59));
+  REQUIRE(Rfc3339("1678-01-01T00:00:00Z") == Utc(1678, 1, 1, 0, 0, 0));
+}
+
 TEST_CASE("BSD timestamps take the year closest to the receive time", "[time]") {
   int64_t recv = Utc(2024, 3, 15, 12, 0, 0);
   REQUIRE(Bsd("Mar 15 11:59:58", recv) == Utc(2024, 3, 15, 11, 59, 58));
