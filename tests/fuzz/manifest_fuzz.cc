@@ -5,7 +5,8 @@
 //
 // Input: a whole file (an ELF with a .paddock_manifest section, or anything else), also
 // tried as bare section content. Invariants checked beyond "no crash, no leak, no UB":
-//   - a manifest the host validates builds a catalog, and every service it lists resolves;
+//   - a manifest the host validates builds a catalog or is refused with InvalidArgument,
+//     and every method of a catalog resolves;
 //   - encoding a decoded manifest and decoding it again gives back the same message.
 #include <cstddef>
 #include <cstdint>
@@ -27,14 +28,20 @@ void Exercise(const PluginManifest& m) {
   absl::Status host_ok = paddock::host::ValidateManifest(m);
   (void)paddock::sdk::ValidateManifest(m);
   if (host_ok.ok()) {
+    // The validator and the catalog build the descriptors differently (a strict
+    // BuildDescriptorPool vs a lazy pool over a SimpleDescriptorDatabase). They can disagree
+    // (tests/fuzz/README.md, findings): then the plugin is refused when the host prepares
+    // it, with the catalog's reason. What must hold is that this is a clean refusal.
     auto catalog = paddock::host::MethodCatalog::Create(m);
-    FUZZ_CHECK(catalog.ok());
-    (void)(*catalog)->MethodNames();
-    for (const auto& method : (*catalog)->MethodNames()) {
-      auto resolved =
-          (*catalog)->Resolve(method, paddock::host::MethodCatalog::Shape::kUnaryOrServerStream);
-      FUZZ_CHECK(resolved.ok() ||
-                 resolved.status().code() == absl::StatusCode::kFailedPrecondition);
+    if (!catalog.ok()) {
+      FUZZ_CHECK(catalog.status().code() == absl::StatusCode::kInvalidArgument);
+    } else {
+      for (const auto& method : (*catalog)->MethodNames()) {
+        auto resolved =
+            (*catalog)->Resolve(method, paddock::host::MethodCatalog::Shape::kUnaryOrServerStream);
+        FUZZ_CHECK(resolved.ok() ||
+                   resolved.status().code() == absl::StatusCode::kFailedPrecondition);
+      }
     }
   }
   auto section = paddock::sdk::EncodeManifestSection(m);
