@@ -10,6 +10,8 @@
 //   - encoding a decoded manifest and decoding it again gives back the same message.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -34,6 +36,10 @@ void Exercise(const PluginManifest& m) {
     // it, with the catalog's reason. What must hold is that this is a clean refusal.
     auto catalog = paddock::host::MethodCatalog::Create(m);
     if (!catalog.ok()) {
+      if (getenv("PADDOCK_FUZZ_VERBOSE") != nullptr) {
+        std::fprintf(stderr, "validated, catalog refused: %s\n",
+                     catalog.status().ToString().c_str());
+      }
       FUZZ_CHECK(catalog.status().code() == absl::StatusCode::kInvalidArgument);
     } else {
       for (const auto& method : (*catalog)->MethodNames()) {
