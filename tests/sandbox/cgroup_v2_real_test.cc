@@ -106,9 +106,16 @@ TEST_CASE("cgroup v2 for real: join, usage, cgroup.kill of a double-forked grand
         std::string::npos);
   CHECK(Slurp(absl::StrCat("/proc/", grandchild, "/cgroup")).find("0::" + relative + "\n") !=
         std::string::npos);
-  auto procs = cb::ReadProcs(*fs, dir);
-  REQUIRE(procs.ok());
-  CHECK(procs->size() == 2);
+  // The child and the grandchild; the middle process may take a moment to exit.
+  size_t members = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto procs = cb::ReadProcs(*fs, dir);
+    REQUIRE(procs.ok());
+    members = procs->size();
+    if (members == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(members == 2);
 
   paddock::sandbox::InstanceCgroup::Usage usage;
   REQUIRE(cb::V2AddUsage(*fs, dir, "cpu", &usage).ok());
