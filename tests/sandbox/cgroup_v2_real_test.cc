@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -80,9 +81,11 @@ TEST_CASE("cgroup v2 for real: join, usage, cgroup.kill of a double-forked grand
   if (child == 0) {
     close(ready[0]);
     if (!paddock::sandbox::JoinCgroupsInChild(*files).ok()) _exit(3);
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
-    while (std::chrono::steady_clock::now() < until) {
-    }
+    // 30 ms of its own CPU time (not wall time: on a loaded machine it may wait for a CPU).
+    timespec cpu{};
+    do {
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+    } while (cpu.tv_sec == 0 && cpu.tv_nsec < 30'000'000);
     pid_t mid = fork();
     if (mid == 0) {
       pid_t grandchild = fork();
