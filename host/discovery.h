@@ -44,7 +44,8 @@ std::vector<DiscoveredFile> ScanPluginDirs(const std::vector<std::string>& dirs,
                                            const ImageReuse& reuse = nullptr);
 
 // True for names a scan skips: "", ".", "..", hidden files (".*", which includes Emacs
-// lock files ".#*"), signatures ("*.sig"), backups and temporaries ("*~", "*.swp", "*.swo", "*.swx", "*.tmp",
+// lock files ".#*"), signatures ("*.sig"), backups and temporaries ("*~", "*.swp", "*.swo",
+// "*.swx", "*.tmp",
 // "*.part", "*.bak", "*.dpkg-new", "*.dpkg-old", "*.dpkg-tmp", "*.dpkg-dist"), and Emacs
 // autosaves ("#*#").
 bool IsIgnoredFileName(std::string_view name);

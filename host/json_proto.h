@@ -24,7 +24,8 @@ absl::Status JsonToMessage(const json::Value& v, google::protobuf::Message* msg)
 
 // Returns every field of `msg` under its proto name: scalars and lists even when they hold
 // their defaults (so the output shows the effective values), submessages and fields with
-// presence (proto3 `optional`, oneof members) only when set, map entries sorted by key, 64-bit integers as exact JSON numbers, enums by name.
+// presence (proto3 `optional`, oneof members) only when set, map entries sorted by key, 64-bit
+// integers as exact JSON numbers, enums by name.
 json::Value MessageToJson(const google::protobuf::Message& msg);
 
 }  // namespace paddock::host

@@ -161,7 +161,8 @@ std::string Host::ConfigJson(const std::string& extra_config) const {
       << " \"crash_loop_count\": 4, \"crash_loop_window_ms\": 30000},\n"
       << "  \"health\": {\"interval_ms\": 500, \"timeout_ms\": 1000, \"start_timeout_ms\": 5000},\n"
       // Each test host gets its own cgroup subtree, so parallel tests never meet.
-      << "  \"sandbox\": {\"cgroup_name\": \"" << CgroupName() << "\"}"
+      << "  \"sandbox\": {\"cgroup_name\": \"" << CgroupName()
+      << "\"}"
       // Test plugins are unsigned: tests of signatures say what they want instead.
       << (extra_config.find("\"signatures\"") == std::string::npos
               ? ",\n  \"signatures\": {\"policy\": \"OFF\"}"

@@ -47,16 +47,14 @@ TEST_CASE("the bpf syscall group brings the kernel's BTF and CPU mask, read-only
   absl::StatusOr<MountPlan> plain = MountPlan::Create(policy, ElfDeps{});
   REQUIRE(plain.ok());
   std::vector<std::string> summary = plain->Summary();
-  CHECK(std::find(summary.begin(), summary.end(), "/sys/kernel/btf/vmlinux (ro)") ==
-        summary.end());
+  CHECK(std::find(summary.begin(), summary.end(), "/sys/kernel/btf/vmlinux (ro)") == summary.end());
   policy.syscall_groups = {"bpf"};
   absl::StatusOr<MountPlan> bpf = MountPlan::Create(policy, ElfDeps{});
   REQUIRE(bpf.ok());
   summary = bpf->Summary();
   for (const char* file : {"/sys/kernel/btf/vmlinux", "/sys/devices/system/cpu/possible"}) {
     if (access(file, R_OK) != 0) continue;  // Only bound where the kernel has it.
-    CHECK(std::find(summary.begin(), summary.end(), std::string(file) + " (ro)") !=
-          summary.end());
+    CHECK(std::find(summary.begin(), summary.end(), std::string(file) + " (ro)") != summary.end());
   }
 }
 

@@ -35,10 +35,10 @@ struct hs_policy {
 
 /* Per-CPU counters of one rule (a PERCPU_ARRAY of HS_RULES entries). */
 struct hs_counters {
-  __u64 seen;       /* HTTP requests detected (before the draw) */
-  __u64 sampled;    /* requests the draw selected (including ring-full drops) */
-  __u64 ring_full;  /* selected requests lost because the ring buffer was full */
-  __u64 responses;  /* responses matched to a sampled request */
+  __u64 seen;      /* HTTP requests detected (before the draw) */
+  __u64 sampled;   /* requests the draw selected (including ring-full drops) */
+  __u64 ring_full; /* selected requests lost because the ring buffer was full */
+  __u64 responses; /* responses matched to a sampled request */
 };
 
 /* HTTP methods, as detected at the start of a segment. */
@@ -62,12 +62,14 @@ enum hs_kind {
 };
 
 /* Flags of a request record. */
-#define HS_F_PATH_TRUNCATED 0x1 /* the target was longer than HS_PATH_MAX, or the
-                                 * segment ended inside it */
-#define HS_F_HOST_FOUND 0x2     /* a Host header was found within HS_SCAN_MAX bytes */
-#define HS_F_HOST_TRUNCATED 0x4 /* the Host value was longer than HS_HOST_MAX, or
-                                 * the segment ended inside it */
-#define HS_F_VERSION_SEEN 0x8   /* " HTTP/1." followed the target */
+#define HS_F_PATH_TRUNCATED                                                   \
+  0x1                       /* the target was longer than HS_PATH_MAX, or the \
+                             * segment ended inside it */
+#define HS_F_HOST_FOUND 0x2 /* a Host header was found within HS_SCAN_MAX bytes */
+#define HS_F_HOST_TRUNCATED                                                     \
+  0x4                         /* the Host value was longer than HS_HOST_MAX, or \
+                               * the segment ended inside it */
+#define HS_F_VERSION_SEEN 0x8 /* " HTTP/1." followed the target */
 
 /* A TCP connection as seen in the request direction (client -> server). */
 struct hs_tuple {
@@ -106,8 +108,8 @@ struct hs_response {
   __u8 pad;
   __u16 status;
   __u32 ifindex;
-  __u64 request_ts_ns; /* ts_ns of the matched request (with tuple, its identity) */
-  __u64 latency_ns;    /* response's first byte on egress minus the request's on ingress */
+  __u64 request_ts_ns;   /* ts_ns of the matched request (with tuple, its identity) */
+  __u64 latency_ns;      /* response's first byte on egress minus the request's on ingress */
   struct hs_tuple tuple; /* request direction */
 };
 
