@@ -8,6 +8,8 @@ namespace {
 
 constexpr uint64_t kMaxLatencyUs = (uint64_t{1} << 41) - 1;
 
+constexpr char kOther[] = "(other)";
+
 void TopList(const std::unordered_map<std::string, uint64_t>& m, uint32_t top,
              google::protobuf::RepeatedPtrField<v1::Count>* out) {
   std::vector<std::pair<std::string, uint64_t>> v(m.begin(), m.end());
@@ -84,18 +86,20 @@ uint32_t Aggregates::window_seconds() const {
   return window_s_;
 }
 
-void Aggregates::Count(std::unordered_map<std::string, uint64_t>* m, const std::string& key) {
+void Aggregates::Count(ByteCounts* m, const char* data, size_t n) {
+  absl::string_view key(data, n);
   auto it = m->find(key);
   if (it != m->end()) {
     ++it->second;
   } else if (m->size() < kMaxKeys) {
-    (*m)[key] = 1;
+    m->emplace(std::string(data, n), 1);
   } else {
-    ++(*m)["(other)"];
+    // Raw "(other)" bytes would print the same: they share the overflow entry.
+    ++(*m)[kOther];
   }
 }
 
-void Aggregates::Add(const v1::Sample& s, uint64_t now_ns) {
+void Aggregates::Add(const std::vector<Completed>& batch, uint64_t now_ns) {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t index = now_ns / slice_ns_;
   Slice& slice = slices_[index % kBuckets];
@@ -103,12 +107,15 @@ void Aggregates::Add(const v1::Sample& s, uint64_t now_ns) {
     slice = Slice();
     slice.index = index;
   }
-  ++slice.samples;
-  Count(&slice.paths, s.path());
-  Count(&slice.hosts, s.host());
-  Count(&slice.methods, s.method());
-  Count(&slice.statuses, std::to_string(s.status()));
-  if (s.status() != 0) slice.latency.Add(s.latency_us());
+  for (const Completed& c : batch) {
+    const hs_request& r = c.request;
+    ++slice.samples;
+    Count(&slice.paths, r.path, std::min<size_t>(r.path_len, HS_PATH_MAX));
+    Count(&slice.hosts, r.host, std::min<size_t>(r.host_len, HS_HOST_MAX));
+    ++slice.methods[r.method < kMethods ? r.method : 0];
+    ++slice.statuses[c.status < kStatuses ? c.status : 0];
+    if (c.status != 0) slice.latency.Add(c.latency_ns / 1000);
+  }
 }
 
 void Aggregates::Fill(uint32_t top, uint64_t now_ns, v1::StatsReply* out) const {
@@ -117,17 +124,26 @@ void Aggregates::Fill(uint32_t top, uint64_t now_ns, v1::StatsReply* out) const 
   std::unordered_map<std::string, uint64_t> paths, hosts, methods, statuses;
   LatencyHistogram latency;
   uint64_t samples = 0;
+  uint64_t method_counts[kMethods] = {}, status_counts[kStatuses] = {};
   for (const Slice& slice : slices_) {
     if (slice.index == UINT64_MAX || slice.index + kBuckets <= now_index ||
         slice.index > now_index) {
       continue;
     }
     samples += slice.samples;
-    for (const auto& [k, v] : slice.paths) paths[k] += v;
-    for (const auto& [k, v] : slice.hosts) hosts[k] += v;
-    for (const auto& [k, v] : slice.methods) methods[k] += v;
-    for (const auto& [k, v] : slice.statuses) statuses[k] += v;
+    // Different bytes may print the same (a control byte, and the text of its "%XX"
+    // spelling): their counts add up under the printed key.
+    for (const auto& [k, v] : slice.paths) paths[Printable(k.data(), k.size())] += v;
+    for (const auto& [k, v] : slice.hosts) hosts[Printable(k.data(), k.size())] += v;
+    for (int m = 0; m < kMethods; ++m) method_counts[m] += slice.methods[m];
+    for (int st = 0; st < kStatuses; ++st) status_counts[st] += slice.statuses[st];
     latency.Merge(slice.latency);
+  }
+  for (int m = 0; m < kMethods; ++m) {
+    if (method_counts[m] != 0) methods[MethodName(static_cast<uint8_t>(m))] += method_counts[m];
+  }
+  for (int st = 0; st < kStatuses; ++st) {
+    if (status_counts[st] != 0) statuses[std::to_string(st)] = status_counts[st];
   }
   out->set_window_seconds(window_s_);
   out->set_window_samples(samples);

@@ -3,6 +3,10 @@
 // older than the window is dropped whole, so the window slides in steps of window /
 // kBuckets. Memory is bounded: each slice keeps at most kMaxKeys distinct values per list
 // (further ones count as "(other)"). Thread-safe.
+//
+// Counting works on the raw records (paths and hosts keyed by their bytes, methods and
+// statuses by their codes): a sample already counted costs two hash lookups and no
+// allocation. The bytes become printable strings (records.h Printable) only in Fill.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +16,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "http_sampler.pb.h"
+#include "records.h"
 
 namespace paddock::http_sampler {
 
@@ -47,20 +53,27 @@ class Aggregates {
   void set_window(uint32_t seconds);
   uint32_t window_seconds() const;
 
-  // Counts `s`, seen at `now_ns` (any monotonic clock, the same for every call).
-  void Add(const v1::Sample& s, uint64_t now_ns);
+  // Counts every sample of `batch`, completed at `now_ns` (any monotonic clock, the same
+  // for every call).
+  void Add(const std::vector<Completed>& batch, uint64_t now_ns);
   // Fills the window fields of `out` (window_seconds, window_samples, top lists with at
   // most `top` entries each, latency) as of `now_ns`.
   void Fill(uint32_t top, uint64_t now_ns, v1::StatsReply* out) const;
 
  private:
+  // Raw bytes (path or Host value) -> count.
+  using ByteCounts = absl::flat_hash_map<std::string, uint64_t>;
+  static constexpr int kMethods = HS_METHOD_PATCH + 1;
+  static constexpr int kStatuses = 600;  // 0 (no response) and 100..599.
   struct Slice {
     uint64_t index = UINT64_MAX;  // now_ns / slice_ns of the slice's time.
     uint64_t samples = 0;
-    std::unordered_map<std::string, uint64_t> paths, hosts, methods, statuses;
+    ByteCounts paths, hosts;
+    uint64_t methods[kMethods] = {};
+    uint64_t statuses[kStatuses] = {};
     LatencyHistogram latency;
   };
-  static void Count(std::unordered_map<std::string, uint64_t>* m, const std::string& key);
+  static void Count(ByteCounts* m, const char* data, size_t n);
 
   mutable std::mutex mu_;
   uint64_t slice_ns_ ABSL_GUARDED_BY(mu_) = 0;

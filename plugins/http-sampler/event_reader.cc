@@ -2,7 +2,6 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <time.h>
 
 #include "paddock/errno_status.h"
 #include "paddock/log.h"
@@ -16,26 +15,10 @@ namespace {
 constexpr int kPollMs = 10;
 constexpr size_t kMaxPending = 65536;
 
-uint64_t ClockNs(clockid_t id) {
-  timespec ts{};
-  clock_gettime(id, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 }  // namespace
 
-uint64_t MonotonicNowNs() { return ClockNs(CLOCK_MONOTONIC); }
-
-int64_t EventReader::MonoToUnixNs() {
-  return static_cast<int64_t>(ClockNs(CLOCK_REALTIME)) -
-         static_cast<int64_t>(ClockNs(CLOCK_MONOTONIC));
-}
-
 EventReader::EventReader(Sink sink, uint64_t timeout_ns)
-    : sink_(std::move(sink)),
-      timeout_ns_(timeout_ns),
-      joiner_(timeout_ns, kMaxPending),
-      mono_to_unix_ns_(MonoToUnixNs()) {}
+    : sink_(std::move(sink)), timeout_ns_(timeout_ns), joiner_(timeout_ns, kMaxPending) {}
 
 absl::StatusOr<std::unique_ptr<EventReader>> EventReader::Start(int events_fd, Sink sink,
                                                                 uint64_t timeout_ns) {
@@ -68,11 +51,12 @@ int EventReader::OnRecord(void* ctx, void* data, size_t size) {
 }
 
 void EventReader::Deliver() {
-  for (const Completed& c : done_) {
-    if (c.status == 0) unanswered_.fetch_add(1, std::memory_order_relaxed);
-    samples_.fetch_add(1, std::memory_order_relaxed);
-    sink_(ToSample(c, mono_to_unix_ns_));
-  }
+  if (done_.empty()) return;
+  uint64_t unanswered = 0;
+  for (const Completed& c : done_) unanswered += c.status == 0 ? 1 : 0;
+  unanswered_.fetch_add(unanswered, std::memory_order_relaxed);
+  samples_.fetch_add(done_.size(), std::memory_order_relaxed);
+  sink_(done_);
   done_.clear();
 }
 

@@ -1,6 +1,7 @@
 // The ring-buffer reader: one thread that polls the BPF ring buffer (libbpf), decodes
-// records, joins requests with responses (Joiner) and hands each completed sample to a
-// sink, on the reader thread.
+// records, joins requests with responses (Joiner) and hands the completed samples to a
+// sink in batches (one call per drain of the ring), on the reader thread. Nothing is
+// allocated per record: the sink gets the raw records and decides what to build.
 #pragma once
 
 #include <atomic>
@@ -18,7 +19,9 @@ namespace paddock::http_sampler {
 
 class EventReader {
  public:
-  using Sink = std::function<void(const v1::Sample&)>;
+  // Called on the reader thread with every sample completed since the last call (never
+  // with an empty batch).
+  using Sink = std::function<void(const std::vector<Completed>&)>;
 
   // Starts reading the ring buffer map `events_fd` (not owned; must outlive the reader).
   // Requests wait `timeout_ns` for their response.
@@ -38,9 +41,6 @@ class EventReader {
   uint64_t bad_records() const { return bad_.load(std::memory_order_relaxed); }
   uint64_t unmatched_responses() const { return unmatched_.load(std::memory_order_relaxed); }
 
-  // CLOCK_REALTIME - CLOCK_MONOTONIC, measured at start (ns).
-  static int64_t MonoToUnixNs();
-
  private:
   EventReader(Sink sink, uint64_t timeout_ns);
   static int OnRecord(void* ctx, void* data, size_t size);
@@ -51,14 +51,10 @@ class EventReader {
   std::atomic<uint64_t> timeout_ns_;
   Joiner joiner_;
   std::vector<Completed> done_;  // Reader thread only.
-  int64_t mono_to_unix_ns_;
   ring_buffer* rb_ = nullptr;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> samples_{0}, unanswered_{0}, bad_{0}, unmatched_{0};
   std::thread thread_;
 };
-
-// CLOCK_MONOTONIC now, in ns (the clock bpf_ktime_get_ns uses).
-uint64_t MonotonicNowNs();
 
 }  // namespace paddock::http_sampler

@@ -1,6 +1,7 @@
 #include "records.h"
 
 #include <arpa/inet.h>
+#include <time.h>
 
 #include <cstring>
 
@@ -42,10 +43,16 @@ size_t Utf8Length(const unsigned char* p, size_t n) {
   return len;
 }
 
-// The request target or Host value as a proto3 string must be valid UTF-8 (a receiver
-// refuses the whole message otherwise), and it is shown on terminals. Well-formed UTF-8
-// passes as is; control bytes and bytes that are not UTF-8 (also a character the kernel
-// side cut at the length bound) become "%XX", as in a URL.
+uint64_t ClockNs(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+// A proto3 string must be valid UTF-8 (a receiver refuses the whole message otherwise).
+// Bytes that are not UTF-8 include a character the kernel side cut at the length bound.
 std::string Printable(const char* data, size_t n) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   const auto* p = reinterpret_cast<const unsigned char*>(data);
@@ -66,7 +73,12 @@ std::string Printable(const char* data, size_t n) {
   return out;
 }
 
-}  // namespace
+uint64_t MonotonicNowNs() { return ClockNs(CLOCK_MONOTONIC); }
+
+int64_t MonoToUnixNs() {
+  return static_cast<int64_t>(ClockNs(CLOCK_REALTIME)) -
+         static_cast<int64_t>(ClockNs(CLOCK_MONOTONIC));
+}
 
 absl::StatusOr<Record> DecodeRecord(const void* data, size_t size) {
   if (data == nullptr || size < 1) return absl::InvalidArgumentError("record: empty");
@@ -139,20 +151,28 @@ v1::Sample ToSample(const Completed& c, int64_t mono_to_unix_ns) {
   return s;
 }
 
-Joiner::Key Joiner::KeyOf(uint64_t ts_ns, const hs_tuple& t) {
-  return {ts_ns, std::string(reinterpret_cast<const char*>(&t), sizeof(t))};
-}
-
 void Joiner::AddRequest(const hs_request& r, std::vector<Completed>* out) {
   while (!pending_.empty() && pending_.size() >= max_) {
-    out->push_back(Completed{pending_.begin()->second, 0, 0});
-    pending_.erase(pending_.begin());
+    // Give up the oldest request still pending.
+    auto it = pending_.find(order_.front());
+    if (it != pending_.end()) {
+      out->push_back(Completed{it->second, 0, 0});
+      pending_.erase(it);
+    }
+    order_.pop_front();
   }
-  pending_[KeyOf(r.ts_ns, r.tuple)] = r;
+  Key key{r.ts_ns, r.tuple};
+  auto [it, inserted] = pending_.try_emplace(key, r);
+  if (!inserted) {
+    it->second = r;  // The same record twice: kept once.
+    return;
+  }
+  order_.push_back(key);
+  if (order_.size() > 2 * pending_.size() + 1024) Compact();
 }
 
 bool Joiner::AddResponse(const hs_response& r, std::vector<Completed>* out) {
-  auto it = pending_.find(KeyOf(r.request_ts_ns, r.tuple));
+  auto it = pending_.find(Key{r.request_ts_ns, r.tuple});
   if (it == pending_.end()) return false;
   out->push_back(Completed{it->second, r.status, r.latency_ns});
   pending_.erase(it);
@@ -160,17 +180,34 @@ bool Joiner::AddResponse(const hs_response& r, std::vector<Completed>* out) {
 }
 
 void Joiner::Expire(uint64_t now_ns, std::vector<Completed>* out) {
-  while (!pending_.empty()) {
-    auto it = pending_.begin();
-    if (it->first.first + timeout_ns_ > now_ns) break;
-    out->push_back(Completed{it->second, 0, 0});
-    pending_.erase(it);
+  while (!order_.empty()) {
+    auto it = pending_.find(order_.front());
+    if (it != pending_.end()) {
+      if (it->first.ts_ns + timeout_ns_ > now_ns) break;
+      out->push_back(Completed{it->second, 0, 0});
+      pending_.erase(it);
+    }
+    order_.pop_front();
   }
 }
 
 void Joiner::Flush(std::vector<Completed>* out) {
-  for (auto& [key, req] : pending_) out->push_back(Completed{req, 0, 0});
+  for (const Key& key : order_) {
+    auto it = pending_.find(key);
+    if (it == pending_.end()) continue;
+    out->push_back(Completed{it->second, 0, 0});
+    pending_.erase(it);
+  }
   pending_.clear();
+  order_.clear();
+}
+
+void Joiner::Compact() {
+  std::deque<Key> kept;
+  for (const Key& key : order_) {
+    if (pending_.contains(key)) kept.push_back(key);
+  }
+  order_.swap(kept);
 }
 
 }  // namespace paddock::http_sampler

@@ -5,13 +5,16 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <cstring>
+#include <deque>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "bpf/sampler_abi.h"
 #include "http_sampler.pb.h"
 
@@ -26,6 +29,15 @@ absl::StatusOr<Record> DecodeRecord(const void* data, size_t size);
 // "GET", "POST", ... ("" for an unknown code).
 std::string MethodName(uint8_t method);
 
+// Bytes from the network as a proto3 string (valid UTF-8, shown on terminals): well-formed
+// UTF-8 passes as is, control bytes and bytes that are not UTF-8 become "%XX", as in a URL.
+std::string Printable(const char* data, size_t n);
+
+// CLOCK_MONOTONIC now, in ns (the clock bpf_ktime_get_ns uses).
+uint64_t MonotonicNowNs();
+// CLOCK_REALTIME - CLOCK_MONOTONIC now (ns): adds to a monotonic time to make Unix time.
+int64_t MonoToUnixNs();
+
 // A sampled request together with what happened to it.
 struct Completed {
   hs_request request{};
@@ -37,7 +49,8 @@ struct Completed {
 v1::Sample ToSample(const Completed& c, int64_t mono_to_unix_ns);
 
 // Holds sampled requests until their response (or the timeout). Not thread-safe: the
-// reader thread owns it.
+// reader thread owns it. Costs per request: one hash insert and one erase (no allocation
+// once the table has grown to the number in flight), and the record copied once.
 class Joiner {
  public:
   // `timeout_ns`: how long a request waits; `max_pending`: beyond this many, the oldest is
@@ -54,15 +67,36 @@ class Joiner {
   // Reports every pending request (on shutdown).
   void Flush(std::vector<Completed>* out);
   size_t pending() const { return pending_.size(); }
+  // Keys held for expiry order (pending ones and some completed ones); for tests.
+  size_t tracked() const { return order_.size(); }
 
  private:
-  // Ordered by time first, so expiry walks from the front.
-  using Key = std::pair<uint64_t, std::string>;  // (request ts_ns, tuple bytes)
-  static Key KeyOf(uint64_t ts_ns, const hs_tuple& t);
+  // A request's identity: its timestamp and tuple (the response record carries both).
+  struct Key {
+    uint64_t ts_ns;
+    hs_tuple tuple;
+    bool operator==(const Key& o) const {
+      return ts_ns == o.ts_ns && std::memcmp(&tuple, &o.tuple, sizeof(tuple)) == 0;
+    }
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(
+          std::move(h), k.ts_ns,
+          absl::string_view(reinterpret_cast<const char*>(&k.tuple), sizeof(k.tuple)));
+    }
+  };
+  // Drops order_'s keys of requests already completed once they outnumber the pending ones
+  // (keeps order_ within a constant factor of pending_).
+  void Compact();
 
   uint64_t timeout_ns_;
   size_t max_;
-  std::map<Key, hs_request> pending_;
+  absl::flat_hash_map<Key, hs_request> pending_;
+  // Keys in arrival order, for expiry and for giving up the oldest; a key whose request
+  // has completed stays until it reaches the front (or Compact). Arrival order is time
+  // order up to the few microseconds by which CPUs interleave their ring-buffer commits,
+  // so a request may expire that much late.
+  std::deque<Key> order_;
 };
 
 }  // namespace paddock::http_sampler

@@ -1,6 +1,7 @@
 #include "sample_hub.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/match.h"
 
@@ -14,6 +15,18 @@ bool Matches(const v1::SamplesRequest& f, const v1::Sample& s) {
   if (f.status() != 0 && f.status() != s.status()) return false;
   return true;
 }
+
+namespace {
+
+// The filter fields a raw record answers without building its Sample.
+bool MayMatch(const v1::SamplesRequest& f, const Completed& c) {
+  if (f.server_port() != 0 && f.server_port() != c.request.tuple.dport) return false;
+  if (f.status() != 0 && f.status() != c.status) return false;
+  if (!f.method().empty() && f.method() != MethodName(c.request.method)) return false;
+  return true;
+}
+
+}  // namespace
 
 bool SampleHub::Subscription::Next(v1::Sample* out, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
@@ -38,13 +51,18 @@ std::shared_ptr<SampleHub::Subscription> SampleHub::Subscribe(const v1::SamplesR
   std::shared_ptr<Subscription> sub(new Subscription(filter));
   std::lock_guard<std::mutex> lock(mu_);
   size_t want = std::min<size_t>(filter.backlog(), kRecent);
-  std::vector<const v1::Sample*> picked;
-  for (auto it = recent_.rbegin(); it != recent_.rend() && picked.size() < want; ++it) {
-    if (Matches(filter, *it)) picked.push_back(&*it);
+  std::vector<v1::Sample> picked;  // Newest first.
+  for (size_t back = 1; back <= recent_.size() && picked.size() < want; ++back) {
+    const Completed& c = recent_[(next_ - back) % kRecent];
+    if (!MayMatch(filter, c)) continue;
+    v1::Sample s = ToSample(c, mono_to_unix_ns_);
+    if (Matches(filter, s)) picked.push_back(std::move(s));
   }
   {
     std::lock_guard<std::mutex> sub_lock(sub->mu_);
-    for (auto it = picked.rbegin(); it != picked.rend(); ++it) sub->queue_.push_back(**it);
+    for (auto it = picked.rbegin(); it != picked.rend(); ++it) {
+      sub->queue_.push_back(std::move(*it));
+    }
     sub->closed_ = closed_;
   }
   if (!closed_) subs_.push_back(sub);
@@ -56,21 +74,31 @@ void SampleHub::Unsubscribe(const std::shared_ptr<Subscription>& sub) {
   subs_.erase(std::remove(subs_.begin(), subs_.end(), sub), subs_.end());
 }
 
-void SampleHub::Publish(const v1::Sample& s) {
+void SampleHub::Publish(const std::vector<Completed>& batch) {
   std::lock_guard<std::mutex> lock(mu_);
-  recent_.push_back(s);
-  if (recent_.size() > kRecent) recent_.pop_front();
-  for (const std::shared_ptr<Subscription>& sub : subs_) {
-    if (!Matches(sub->filter_, s)) continue;
-    {
-      std::lock_guard<std::mutex> sub_lock(sub->mu_);
-      if (sub->queue_.size() >= kQueue) {
-        sub->queue_.pop_front();
-        ++sub->dropped_;
-      }
-      sub->queue_.push_back(s);
+  for (const Completed& c : batch) {
+    if (recent_.size() < kRecent) {
+      recent_.push_back(c);
+    } else {
+      recent_[next_ % kRecent] = c;
     }
-    sub->cv_.notify_one();
+    ++next_;
+    if (subs_.empty()) continue;
+    std::optional<v1::Sample> sample;  // Built for the first subscriber that may want it.
+    for (const std::shared_ptr<Subscription>& sub : subs_) {
+      if (!MayMatch(sub->filter_, c)) continue;
+      if (!sample) sample = ToSample(c, mono_to_unix_ns_);
+      if (!Matches(sub->filter_, *sample)) continue;
+      {
+        std::lock_guard<std::mutex> sub_lock(sub->mu_);
+        if (sub->queue_.size() >= kQueue) {
+          sub->queue_.pop_front();
+          ++sub->dropped_;
+        }
+        sub->queue_.push_back(*sample);
+      }
+      sub->cv_.notify_one();
+    }
   }
 }
 

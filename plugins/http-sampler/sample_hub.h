@@ -1,6 +1,11 @@
 // Fan-out of completed samples to Samples streams, with a bounded history of recent ones.
 // A slow subscriber never slows the reader: its queue is bounded and the oldest entries
 // are dropped (and counted). Thread-safe.
+//
+// The history keeps raw records (a copy, no allocation); a Sample message is built only
+// for a subscriber that wants it: when a live sample passes the filter fields that need no
+// conversion (method, server port, status), and for backlogs at Subscribe. Without
+// subscribers a sample costs one copy into the history.
 #pragma once
 
 #include <chrono>
@@ -13,6 +18,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "http_sampler.pb.h"
+#include "records.h"
 
 namespace paddock::http_sampler {
 
@@ -44,19 +50,26 @@ class SampleHub {
     uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   };
 
+  // `mono_to_unix_ns` turns the records' CLOCK_MONOTONIC times into Unix times.
+  explicit SampleHub(int64_t mono_to_unix_ns = MonoToUnixNs())
+      : mono_to_unix_ns_(mono_to_unix_ns) {}
+
   // Registers a subscriber; its queue starts with the last min(filter.backlog(), kRecent)
   // matching samples (oldest first). Returns a closed subscription if the hub is closed.
   std::shared_ptr<Subscription> Subscribe(const v1::SamplesRequest& filter);
   void Unsubscribe(const std::shared_ptr<Subscription>& sub);
-  // Delivers `s` to every matching subscriber and the history.
-  void Publish(const v1::Sample& s);
+  // Delivers every sample of `batch` to the history and to each matching subscriber.
+  void Publish(const std::vector<Completed>& batch);
   // Ends every subscription (they drain what is queued) and refuses new ones.
   void Close();
   size_t subscribers() const;
 
  private:
+  const int64_t mono_to_unix_ns_;
   mutable std::mutex mu_;
-  std::deque<v1::Sample> recent_ ABSL_GUARDED_BY(mu_);
+  // Ring of the last kRecent samples: recent_[next_ % kRecent] is the oldest once full.
+  std::vector<Completed> recent_ ABSL_GUARDED_BY(mu_);
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::shared_ptr<Subscription>> subs_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -58,9 +58,9 @@ absl::Status HttpSamplerPlugin::Init(Context& ctx) {
   owner_ = std::move(*owner);
   absl::StatusOr<std::unique_ptr<EventReader>> reader = EventReader::Start(
       program_->events_fd(),
-      [this](const v1::Sample& s) {
-        aggregates_.Add(s, MonotonicNowNs());
-        hub_.Publish(s);
+      [this](const std::vector<Completed>& batch) {
+        aggregates_.Add(batch, MonotonicNowNs());
+        hub_.Publish(batch);
       },
       uint64_t{kDefaultTimeoutMs} * 1000000);
   if (!reader.ok()) return reader.status();

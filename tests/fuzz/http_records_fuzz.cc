@@ -53,15 +53,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)joiner.AddResponse(std::get<hs_response>(*r), &done);
     }
     joiner.Expire(now, &done);
-    for (const hs::Completed& c : done) {
-      paddock::http_sampler::v1::Sample s = hs::ToSample(c, 1'700'000'000'000'000'000);
-      CheckWire(s);
-      aggregates.Add(s, now);
-    }
+    for (const hs::Completed& c : done) CheckWire(hs::ToSample(c, 1'700'000'000'000'000'000));
+    aggregates.Add(done, now);
     done.clear();
   }
   joiner.Flush(&done);
-  for (const hs::Completed& c : done) aggregates.Add(hs::ToSample(c, 0), now);
+  aggregates.Add(done, now);
   paddock::http_sampler::v1::StatsReply stats;
   aggregates.Fill(10, now, &stats);
   CheckWire(stats);

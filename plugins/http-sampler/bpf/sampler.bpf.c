@@ -25,7 +25,6 @@
  */
 #include "vmlinux.h"
 
-#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -104,6 +103,20 @@ struct {
   __type(value, struct hs_pending);
 } hs_pending SEC(".maps");
 
+/* Per client port (the request's source port, the response's destination port): how many
+ * hs_pending entries may exist with that port. Egress reads it first (an array load the
+ * verifier inlines) and searches the LRU only when it is nonzero, so a response to an
+ * unsampled request costs no hash lookup. Never below the true number: an insert of a new
+ * tuple increments it first, a successful delete decrements it. Entries the LRU evicts, or
+ * whose response is never seen, leave it high until that tuple is sampled and answered
+ * again: that costs lookups, never a missed match. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, HS_PORTS);
+  __type(key, __u32);
+  __type(value, __u32);
+} hs_pending_ports SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 4 << 20);
@@ -143,12 +156,14 @@ static __always_inline int load(struct __sk_buff *ctx, __u32 off, void *to, __u3
   return bpf_skb_load_bytes(ctx, off, to, len);
 }
 
-/* Link-layer header length of the device the packet is on, or -1 if unsupported. */
+/* Link-layer header length of the device the packet is on, or -1 if unsupported. Plain
+ * loads through the trusted kernel skb (CO-RE relocated; the verifier turns them into
+ * faulting-safe loads): BPF_CORE_READ would be two bpf_probe_read_kernel calls per packet. */
 static __always_inline int l2_len(struct __sk_buff *ctx) {
   struct sk_buff *kskb = bpf_cast_to_kern_ctx(ctx);
-  struct net_device *dev = BPF_CORE_READ(kskb, dev);
+  struct net_device *dev = kskb->dev;
   if (!dev) return -1;
-  unsigned short type = BPF_CORE_READ(dev, type);
+  unsigned short type = dev->type;
   if (type == ARPHRD_ETHER_ || type == ARPHRD_LOOPBACK_) return ETH_HLEN_;
   if (type == ARPHRD_NONE_ || type == ARPHRD_RAWIP_) return 0;
   return -1;
@@ -243,18 +258,20 @@ static __always_inline struct hs_counters *counters(__u32 rule) {
 /* State of the bounded scans, run with bpf_loop (verified once, not unrolled). */
 struct scan_ctx {
   struct hs_scratch *s;
-  __u32 len;     /* valid bytes in s->buf */
-  __u32 pos;     /* loop start offset */
-  __u32 found;   /* result offset, or ~0 */
+  __u32 len;        /* valid bytes in s->buf */
+  __u32 pos;        /* loop start offset */
+  __u32 found;      /* result offset, or ~0 */
+  __u32 space_ends; /* find_field_end: a ' ' ends the field too */
 };
 
-/* Finds the first ' ', '\r' or '\n' at or after pos (the end of the request target). */
-static long find_target_end(__u32 i, void *arg) {
+/* Finds the first '\r' or '\n' (or ' ' when space_ends) at or after pos: the end of the
+ * request target or of a header value. */
+static long find_field_end(__u32 i, void *arg) {
   struct scan_ctx *c = arg;
   __u32 at = c->pos + i;
   if (at >= c->len) return 1;
   __u8 ch = c->s->buf[at & (HS_SCAN_MAX - 1)];
-  if (ch == ' ' || ch == '\r' || ch == '\n') {
+  if (ch == '\r' || ch == '\n' || (ch == ' ' && c->space_ends)) {
     c->found = at;
     return 1;
   }
@@ -280,23 +297,43 @@ static long find_host(__u32 i, void *arg) {
   return 0;
 }
 
-/* Finds the end of a header value ('\r' or '\n'). */
-static long find_line_end(__u32 i, void *arg) {
-  struct scan_ctx *c = arg;
-  __u32 at = c->pos + i;
-  if (at >= c->len) return 1;
-  __u8 ch = c->s->buf[at & (HS_SCAN_MAX - 1)];
-  if (ch == '\r' || ch == '\n') {
-    c->found = at;
-    return 1;
-  }
-  return 0;
-}
-
 /* For 1 <= n <= max (max a power of two): returns n in a form the verifier can prove
  * lies in [1, max] (the compiler cannot fold the mask away, unlike a range check). */
 static __always_inline __u32 bounded(__u32 n, __u32 max) {
   return ((n - 1) & (max - 1)) + 1;
+}
+
+/* Copies the field that starts at payload offset `start` (the request target, or a header
+ * value) into `dst`: up to its end (find_field_end) but at most `max` bytes (a power of
+ * two, a constant). Stores its length in *dst_len; sets `cut_flag` in ev->flags when the
+ * field was longer than `max` or the segment (or the scan bound) ended inside it.
+ * Returns the offset of the field's terminator, or ~0 when none was found. */
+static __always_inline __u32 extract_field(struct __sk_buff *ctx, const struct hs_segment *seg,
+                                           struct scan_ctx *c, __u32 start, __u32 max,
+                                           __u32 space_ends, struct hs_request *ev,
+                                           __u8 cut_flag, char *dst, __u16 *dst_len) {
+  c->pos = start;
+  c->found = ~0u;
+  c->space_ends = space_ends;
+  bpf_loop(max + 1, find_field_end, c, 0);
+  __u32 end = c->found;
+  if (end == ~0u) {
+    /* No terminator within the bound or before the segment ended. */
+    ev->flags |= cut_flag;
+    end = start + max;
+    if (end > c->len) end = c->len;
+  }
+  __u32 n = end > start ? end - start : 0;
+  if (n > max) {
+    n = max;
+    ev->flags |= cut_flag;
+  }
+  *dst_len = n;
+  if (n == 0) return c->found;
+  /* Hide what clang knows of n (1..max), or it drops the mask the verifier needs. */
+  asm volatile("" : "+r"(n));
+  bpf_skb_load_bytes(ctx, seg->payload_off + start, dst, bounded(n, max));
+  return c->found;
 }
 
 /* Copies the bounded path and Host of a selected request into `ev`. */
@@ -311,24 +348,10 @@ static __always_inline void extract(struct __sk_buff *ctx, const struct hs_segme
   len = bounded(len, HS_SCAN_MAX);
   if (bpf_skb_load_bytes(ctx, seg->payload_off, s->buf, len) < 0) return;
 
-  struct scan_ctx c = {.s = s, .len = len, .pos = method_len, .found = ~0u};
-  bpf_loop(HS_PATH_MAX + 1, find_target_end, &c, 0);
-  __u32 end = c.found;
-  if (end == ~0u) {
-    /* No terminator within the bound or before the segment ended. */
-    ev->flags |= HS_F_PATH_TRUNCATED;
-    end = method_len + HS_PATH_MAX;
-    if (end > len) end = len;
-  }
-  __u32 plen = end > method_len ? end - method_len : 0;
-  if (plen > HS_PATH_MAX) {
-    plen = HS_PATH_MAX;
-    ev->flags |= HS_F_PATH_TRUNCATED;
-  }
-  ev->path_len = plen;
-  if (plen > 0)
-    bpf_skb_load_bytes(ctx, seg->payload_off + method_len, ev->path, bounded(plen, HS_PATH_MAX));
-  if (c.found == ~0u) return;
+  struct scan_ctx c = {.s = s, .len = len};
+  __u32 end = extract_field(ctx, seg, &c, method_len, HS_PATH_MAX, 1, ev, HS_F_PATH_TRUNCATED,
+                            ev->path, &ev->path_len);
+  if (end == ~0u) return;
 
   /* " HTTP/1." after the target. */
   if (end + 8 <= len) {
@@ -353,23 +376,8 @@ static __always_inline void extract(struct __sk_buff *ctx, const struct hs_segme
     if (ch != ' ' && ch != '\t') break;
     vstart++;
   }
-  c.pos = vstart;
-  c.found = ~0u;
-  bpf_loop(HS_HOST_MAX + 1, find_line_end, &c, 0);
-  __u32 vend = c.found;
-  if (vend == ~0u) {
-    ev->flags |= HS_F_HOST_TRUNCATED;
-    vend = vstart + HS_HOST_MAX;
-    if (vend > len) vend = len;
-  }
-  __u32 hlen = vend > vstart ? vend - vstart : 0;
-  if (hlen > HS_HOST_MAX) {
-    hlen = HS_HOST_MAX;
-    ev->flags |= HS_F_HOST_TRUNCATED;
-  }
-  ev->host_len = hlen;
-  if (hlen > 0)
-    bpf_skb_load_bytes(ctx, seg->payload_off + vstart, ev->host, bounded(hlen, HS_HOST_MAX));
+  extract_field(ctx, seg, &c, vstart, HS_HOST_MAX, 0, ev, HS_F_HOST_TRUNCATED, ev->host,
+                &ev->host_len);
 }
 
 static __always_inline void on_request(struct __sk_buff *ctx, const struct hs_segment *seg) {
@@ -411,12 +419,28 @@ static __always_inline void on_request(struct __sk_buff *ctx, const struct hs_se
   extract(ctx, seg, method_len, ev);
   submit(ev);
 
+  /* The tuple may be pending already (its last response was never seen): then its entry
+   * is reused in place (an LRU insert would take a new node even to fail on a duplicate),
+   * and it stays counted once. */
+  struct hs_pending *old = bpf_map_lookup_elem(&hs_pending, &seg->tuple);
+  if (old) {
+    old->ts_ns = now;
+    return;
+  }
+  __u32 client_port = seg->tuple.sport;
+  __u32 *gate = bpf_map_lookup_elem(&hs_pending_ports, &client_port);
+  if (!gate) return;
+  __sync_fetch_and_add(gate, 1);
   struct hs_pending p = {.ts_ns = now};
   bpf_map_update_elem(&hs_pending, &seg->tuple, &p, BPF_ANY);
 }
 
 static __always_inline void on_response(struct __sk_buff *ctx, const struct hs_segment *seg) {
   if (seg->payload_len < 12) return;
+  /* No sampled request waits on this client port: the common case, one array load. */
+  __u32 client_port = seg->tuple.dport;
+  __u32 *gate = bpf_map_lookup_elem(&hs_pending_ports, &client_port);
+  if (!gate || *gate == 0) return;
   __u8 line[12];
   if (load(ctx, seg->payload_off, line, sizeof(line)) < 0) return;
   if (line[0] != 'H' || line[1] != 'T' || line[2] != 'T' || line[3] != 'P' || line[4] != '/' ||
@@ -436,7 +460,9 @@ static __always_inline void on_response(struct __sk_buff *ctx, const struct hs_s
   struct hs_pending *p = bpf_map_lookup_elem(&hs_pending, &key);
   if (!p) return;
   __u64 req_ts = p->ts_ns;
-  bpf_map_delete_elem(&hs_pending, &key);
+  /* Only the CPU whose delete succeeds reports the response (and uncounts the entry). */
+  if (bpf_map_delete_elem(&hs_pending, &key) != 0) return;
+  if (*gate > 0) __sync_fetch_and_add(gate, -1);
 
   __u32 port = key.dport;
   struct hs_policy *pol = bpf_map_lookup_elem(&hs_policy, &port);

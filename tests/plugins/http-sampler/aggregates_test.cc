@@ -3,21 +3,19 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "plugins/http-sampler/samples.h"
+
 namespace {
 
 using paddock::http_sampler::Aggregates;
 using paddock::http_sampler::LatencyHistogram;
 namespace v1 = paddock::http_sampler::v1;
 
-v1::Sample S(const std::string& method, const std::string& path, const std::string& host,
-             uint32_t status, uint64_t latency_us) {
-  v1::Sample s;
-  s.set_method(method);
-  s.set_path(path);
-  s.set_host(host);
-  s.set_status(status);
-  s.set_latency_us(latency_us);
-  return s;
+using paddock::http_sampler::Completed;
+
+Completed S(uint8_t method, const std::string& path, const std::string& host, uint16_t status,
+            uint64_t latency_us) {
+  return paddock::http_sampler::testing::MakeCompleted(method, path, host, status, latency_us);
 }
 
 constexpr uint64_t kSec = 1000000000ull;
@@ -48,9 +46,9 @@ TEST_CASE("percentiles of a known distribution", "[aggregates]") {
 TEST_CASE("top lists, methods and statuses over the window", "[aggregates]") {
   Aggregates agg(60);
   uint64_t t0 = 1000 * kSec;
-  for (int i = 0; i < 5; ++i) agg.Add(S("GET", "/a", "h1", 200, 100), t0);
-  for (int i = 0; i < 3; ++i) agg.Add(S("POST", "/b", "h2", 404, 200), t0 + kSec);
-  agg.Add(S("GET", "/c", "", 0, 0), t0 + 2 * kSec);  // No response: no latency.
+  for (int i = 0; i < 5; ++i) agg.Add({S(HS_METHOD_GET, "/a", "h1", 200, 100)}, t0);
+  for (int i = 0; i < 3; ++i) agg.Add({S(HS_METHOD_POST, "/b", "h2", 404, 200)}, t0 + kSec);
+  agg.Add({S(HS_METHOD_GET, "/c", "", 0, 0)}, t0 + 2 * kSec);  // No response: no latency.
   v1::StatsReply r;
   agg.Fill(2, t0 + 3 * kSec, &r);
   CHECK(r.window_seconds() == 60);
@@ -71,8 +69,8 @@ TEST_CASE("top lists, methods and statuses over the window", "[aggregates]") {
 TEST_CASE("samples older than the window drop out", "[aggregates]") {
   Aggregates agg(12);  // 1 s slices
   uint64_t t0 = 5000 * kSec;
-  agg.Add(S("GET", "/old", "h", 200, 1), t0);
-  agg.Add(S("GET", "/new", "h", 200, 1), t0 + 11 * kSec);
+  agg.Add({S(HS_METHOD_GET, "/old", "h", 200, 1)}, t0);
+  agg.Add({S(HS_METHOD_GET, "/new", "h", 200, 1)}, t0 + 11 * kSec);
   v1::StatsReply r;
   agg.Fill(10, t0 + 11 * kSec, &r);
   CHECK(r.window_samples() == 2);
@@ -87,11 +85,32 @@ TEST_CASE("distinct keys per slice are bounded", "[aggregates]") {
   Aggregates agg(60);
   uint64_t t0 = 100 * kSec;
   for (size_t i = 0; i < Aggregates::kMaxKeys + 10; ++i) {
-    agg.Add(S("GET", "/p" + std::to_string(i), "h", 200, 1), t0);
+    agg.Add({S(HS_METHOD_GET, "/p" + std::to_string(i), "h", 200, 1)}, t0);
   }
   v1::StatsReply r;
   agg.Fill(1000, t0, &r);
   CHECK(r.top_paths_size() == 1000);  // kMaxKeys + "(other)", cut at top.
   CHECK(r.top_paths(0).key() == "(other)");
   CHECK(r.top_paths(0).count() == 10);
+}
+
+TEST_CASE("raw bytes are counted as sent and printed as valid UTF-8", "[aggregates]") {
+  Aggregates agg(60);
+  uint64_t t0 = 100 * kSec;
+  // A control byte, and the text of its %XX spelling: two keys, one printed form.
+  agg.Add({S(HS_METHOD_GET, std::string("/a\x01", 3), "h\xff", 200, 1),
+           S(HS_METHOD_GET, "/a%01", "h", 200, 1), S(HS_METHOD_GET, "/b", "h", 0, 0)},
+          t0);
+  v1::StatsReply r;
+  agg.Fill(10, t0, &r);
+  REQUIRE(r.top_paths_size() == 2);
+  CHECK(r.top_paths(0).key() == "/a%01");
+  CHECK(r.top_paths(0).count() == 2);
+  REQUIRE(r.top_hosts_size() == 2);
+  CHECK(r.top_hosts(0).key() == "h");
+  CHECK(r.top_hosts(1).key() == "h%FF");
+  REQUIRE(r.status_codes_size() == 2);
+  CHECK(r.status_codes(0).key() == "200");
+  CHECK(r.status_codes(1).key() == "0");
+  CHECK(r.latency().count() == 2);
 }

@@ -102,6 +102,34 @@ TEST_CASE("the joiner gives up the oldest request beyond its bound", "[records]"
   CHECK(out.size() == 2);
 }
 
+TEST_CASE("the joiner's bookkeeping stays bounded when every request is answered", "[records]") {
+  Joiner j(1000000, 65536);
+  std::vector<Completed> out;
+  hs_request slow = Request(1, 999);  // Waits the whole time: expiry cannot pop past it.
+  j.AddRequest(slow, &out);
+  for (uint64_t t = 2; t < 100000; ++t) {
+    hs_request r = Request(t, static_cast<uint16_t>(1000 + t % 50000));
+    j.AddRequest(r, &out);
+    REQUIRE(j.AddResponse(Response(r, 200, 1), &out));
+    j.Expire(t, &out);
+  }
+  CHECK(out.size() == 99998);
+  CHECK(j.pending() == 1);
+  CHECK(j.tracked() <= 2 * j.pending() + 1025);
+  out.clear();
+  j.Expire(1000001, &out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].request.tuple.sport == 999);
+  CHECK(j.tracked() == 0);
+  // The same record twice is one pending request.
+  j.AddRequest(slow, &out);
+  j.AddRequest(slow, &out);
+  CHECK(j.pending() == 1);
+  out.clear();
+  j.Flush(&out);
+  CHECK(out.size() == 1);
+}
+
 TEST_CASE("a completed request becomes a Sample", "[records]") {
   hs_request r = Request(1000, 5555);
   std::memcpy(r.host, "h.test", 6);

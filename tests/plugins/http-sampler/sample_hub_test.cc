@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "plugins/http-sampler/samples.h"
+
 namespace {
 
 using paddock::http_sampler::Matches;
@@ -10,14 +12,16 @@ using paddock::http_sampler::SampleHub;
 namespace v1 = paddock::http_sampler::v1;
 using std::chrono::milliseconds;
 
-v1::Sample S(const std::string& path, uint32_t status, uint32_t port = 80) {
-  v1::Sample s;
-  s.set_method("GET");
-  s.set_path(path);
-  s.set_host("h");
-  s.set_status(status);
-  s.set_server_port(port);
-  return s;
+using paddock::http_sampler::Completed;
+using paddock::http_sampler::ToSample;
+using paddock::http_sampler::testing::MakeCompleted;
+
+Completed C(const std::string& path, uint16_t status, uint16_t port = 80) {
+  return MakeCompleted(HS_METHOD_GET, path, "h", status, 10, port);
+}
+
+v1::Sample S(const std::string& path, uint16_t status, uint16_t port = 80) {
+  return ToSample(C(path, status, port), 0);
 }
 
 }  // namespace
@@ -43,7 +47,7 @@ TEST_CASE("filters match on every field that is set", "[hub]") {
 
 TEST_CASE("subscribers get a backlog, then live samples, filtered", "[hub]") {
   SampleHub hub;
-  for (int i = 0; i < 10; ++i) hub.Publish(S("/old" + std::to_string(i), 200));
+  for (int i = 0; i < 10; ++i) hub.Publish({C("/old" + std::to_string(i), 200)});
   v1::SamplesRequest f;
   f.set_backlog(3);
   f.set_path_prefix("/old");
@@ -54,8 +58,8 @@ TEST_CASE("subscribers get a backlog, then live samples, filtered", "[hub]") {
     CHECK(got.path() == "/old" + std::to_string(i));
   }
   CHECK(!sub->Next(&got, milliseconds(10)));
-  hub.Publish(S("/new", 200));  // Filtered out.
-  hub.Publish(S("/old-live", 200));
+  hub.Publish({C("/new", 200)});  // Filtered out.
+  hub.Publish({C("/old-live", 200)});
   REQUIRE(sub->Next(&got, milliseconds(100)));
   CHECK(got.path() == "/old-live");
   hub.Unsubscribe(sub);
@@ -65,7 +69,7 @@ TEST_CASE("subscribers get a backlog, then live samples, filtered", "[hub]") {
 TEST_CASE("a slow subscriber loses the oldest, never blocks the publisher", "[hub]") {
   SampleHub hub;
   auto sub = hub.Subscribe(v1::SamplesRequest());
-  for (size_t i = 0; i < SampleHub::kQueue + 5; ++i) hub.Publish(S("/" + std::to_string(i), 200));
+  for (size_t i = 0; i < SampleHub::kQueue + 5; ++i) hub.Publish({C("/" + std::to_string(i), 200)});
   CHECK(sub->dropped() == 5);
   v1::Sample got;
   REQUIRE(sub->Next(&got, milliseconds(10)));
@@ -75,7 +79,7 @@ TEST_CASE("a slow subscriber loses the oldest, never blocks the publisher", "[hu
 TEST_CASE("closing ends waiting subscribers after their queue", "[hub]") {
   SampleHub hub;
   auto sub = hub.Subscribe(v1::SamplesRequest());
-  hub.Publish(S("/last", 200));
+  hub.Publish({C("/last", 200)});
   std::thread closer([&] {
     std::this_thread::sleep_for(milliseconds(20));
     hub.Close();
@@ -87,4 +91,44 @@ TEST_CASE("closing ends waiting subscribers after their queue", "[hub]") {
   closer.join();
   CHECK(sub->closed());
   CHECK(hub.Subscribe(v1::SamplesRequest())->closed());
+}
+
+TEST_CASE("samples are built per subscriber filter, with Unix time", "[hub]") {
+  SampleHub hub(/*mono_to_unix_ns=*/1'000'000'000);
+  v1::SamplesRequest by_port;
+  by_port.set_server_port(8080);
+  auto port_sub = hub.Subscribe(by_port);
+  v1::SamplesRequest by_method;
+  by_method.set_method("POST");
+  auto method_sub = hub.Subscribe(by_method);
+  Completed post = MakeCompleted(HS_METHOD_POST, "/p", "h", 201, 5, 8080, /*ts_ns=*/7);
+  hub.Publish({C("/other-port", 200, 81), post, C("/get", 200, 8080)});
+  v1::Sample got;
+  REQUIRE(port_sub->Next(&got, milliseconds(10)));
+  CHECK(got.path() == "/p");
+  CHECK(got.unix_nanos() == 1'000'000'007);
+  CHECK(got.status() == 201);
+  REQUIRE(port_sub->Next(&got, milliseconds(10)));
+  CHECK(got.path() == "/get");
+  CHECK(!port_sub->Next(&got, milliseconds(10)));
+  REQUIRE(method_sub->Next(&got, milliseconds(10)));
+  CHECK(got.method() == "POST");
+  CHECK(!method_sub->Next(&got, milliseconds(10)));
+}
+
+TEST_CASE("the history keeps the last kRecent samples", "[hub]") {
+  SampleHub hub;
+  std::vector<Completed> batch;
+  for (size_t i = 0; i < SampleHub::kRecent + 10; ++i) batch.push_back(C(std::to_string(i), 200));
+  hub.Publish(batch);
+  v1::SamplesRequest f;
+  f.set_backlog(SampleHub::kRecent);
+  auto sub = hub.Subscribe(f);
+  v1::Sample got;
+  REQUIRE(sub->Next(&got, milliseconds(10)));
+  CHECK(got.path() == "10");  // The oldest kept.
+  size_t n = 1;
+  while (sub->Next(&got, milliseconds(1))) ++n;
+  CHECK(n == SampleHub::kRecent);
+  CHECK(got.path() == std::to_string(SampleHub::kRecent + 9));
 }

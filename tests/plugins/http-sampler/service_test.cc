@@ -9,6 +9,8 @@
 #include <map>
 #include <thread>
 
+#include "plugins/http-sampler/samples.h"
+
 namespace {
 
 using paddock::http_sampler::Aggregates;
@@ -64,14 +66,8 @@ struct Server {
   }
 };
 
-v1::Sample S(const std::string& path, uint32_t status) {
-  v1::Sample s;
-  s.set_method("GET");
-  s.set_path(path);
-  s.set_host("h");
-  s.set_status(status);
-  s.set_latency_us(150);
-  return s;
+std::vector<paddock::http_sampler::Completed> S(const std::string& path, uint16_t status) {
+  return {paddock::http_sampler::testing::MakeCompleted(HS_METHOD_GET, path, "h", status, 150)};
 }
 
 }  // namespace
