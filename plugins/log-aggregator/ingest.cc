@@ -18,7 +18,9 @@ namespace paddock::logagg {
 namespace {
 
 constexpr int64_t kSweepNs = 1'000'000'000;
-constexpr int kUdpTurns = 16;  // Batches per loop turn before TCP gets a look.
+constexpr int kUdpTurns = 16;  // Batches per loop turn before TCP gets a look,
+// or this much coalescing sleep, whichever comes first (TCP and control wait at most this).
+constexpr uint32_t kMaxCoalescedUs = 8000;
 
 void SleepUs(uint32_t us) {
   timespec ts{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
@@ -169,7 +171,8 @@ void Ingest::AfterPublish(uint64_t before, const Settings& s) {
 
 bool Ingest::DrainUdp(const Settings& s) {
   auto wait = [this] { return WaitForRoom(); };
-  for (int turn = 0; turn < kUdpTurns; ++turn) {
+  uint32_t slept_us = 0;
+  for (int turn = 0; turn < kUdpTurns && slept_us < kMaxCoalescedUs; ++turn) {
     if (stop_.load(std::memory_order_acquire)) return false;
     uint32_t free = ring_.FreeSlots();
     if (free == 0) {
@@ -189,6 +192,7 @@ bool Ingest::DrainUdp(const Settings& s) {
     if (static_cast<uint32_t>(k) < s.recv_batch) {
       if (s.coalesce_us <= 1) return false;
       SleepUs(s.coalesce_us);
+      slept_us += s.coalesce_us;
     }
   }
   return true;

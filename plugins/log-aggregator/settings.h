@@ -17,16 +17,16 @@ struct Settings {
   uint64_t retention_max_bytes = 1ull << 30;
   int64_t retention_max_age_ns = 0;  // 0: no age limit.
   int64_t flush_interval_ns = 200ll * 1'000'000;
-  uint64_t flush_bytes = 64u << 10;
+  uint64_t flush_bytes = 1u << 20;
   FsyncMode fsync = FsyncMode::kNever;
   int64_t fsync_interval_ns = 1'000'000'000;
   // Receiver (coalesce and TCP limits apply live; the ring when an instance starts).
-  uint32_t ring_slots = 4096;
+  uint32_t ring_slots = 8192;
   uint32_t slot_bytes = 512;
   uint32_t large_ring_bytes = 8u << 20;
   uint32_t max_message_bytes = 65535;
-  uint32_t recv_batch = 128;
-  uint32_t coalesce_us = 200;
+  uint32_t recv_batch = 256;
+  uint32_t coalesce_us = 2000;
   uint32_t max_tcp_connections = 512;
   int64_t tcp_idle_timeout_ns = 300ll * 1'000'000'000;
 };

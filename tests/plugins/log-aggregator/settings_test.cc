@@ -13,7 +13,10 @@ TEST_CASE("Empty config gives the documented defaults", "[settings]") {
   REQUIRE(s->retention_max_bytes == 1ull << 30);
   REQUIRE(s->flush_interval_ns == 200'000'000);
   REQUIRE(s->fsync == FsyncMode::kNever);
-  REQUIRE(s->ring_slots == 4096);
+  REQUIRE(s->ring_slots == 8192);
+  REQUIRE(s->recv_batch == 256);
+  REQUIRE(s->coalesce_us == 2000);
+  REQUIRE(s->flush_bytes == 1u << 20);
   REQUIRE(s->slot_bytes == 512);
   REQUIRE(s->max_message_bytes == 65535);
   REQUIRE(s->max_tcp_connections == 512);
