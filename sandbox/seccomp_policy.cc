@@ -79,6 +79,7 @@ std::vector<SyscallGroup> MakeGroups() {
                    {"fallocate", "files in the data dir", {}},
                    {"fsync", "durable writes in the data dir", {}},
                    {"fdatasync", "durable writes in the data dir", {}},
+                   {"fadvise64", "page-cache advice on own files (written log segments)", {}},
                    {"mkdir", "directories in the data dir", {}},
                    {"mkdirat", "directories in the data dir", {}},
                    {"rmdir", "directories in the data dir", {}},

@@ -101,11 +101,27 @@ absl::Status ActiveSegment::Sync() {
   return absl::OkStatus();
 }
 
+void ActiveSegment::ReleaseCache(bool final) {
+  constexpr uint64_t kCacheStep = 8u << 20, kCacheKeep = 16u << 20;
+  uint64_t hi = size_;
+  if (!final) {
+    if (size_ < kCacheKeep + cache_released_ + kCacheStep) return;
+    hi = size_ - kCacheKeep;
+  }
+  // The previous step's pages were only queued for writeback then: cover them again.
+  uint64_t lo = cache_released_ > kCacheStep ? cache_released_ - kCacheStep : 0;
+  if (hi <= lo) return;
+  (void)posix_fadvise(fd_.get(), static_cast<off_t>(lo), static_cast<off_t>(hi - lo),
+                      POSIX_FADV_DONTNEED);
+  cache_released_ = hi;
+}
+
 absl::Status ActiveSegment::Seal(bool sync) {
   if (sync) {
     absl::Status st = Sync();
     if (!st.ok()) return st;
   }
+  ReleaseCache(true);
   index_.file_bytes = size_;
   std::string bytes = EncodeIndex(index_);
   std::string idx = path_ + ".idx", tmp = idx + ".tmp";

@@ -185,6 +185,7 @@ void SegmentWriter::WriteAvailable() {
       stats_.disk_full.store(false, std::memory_order_relaxed);
       dirty_ = true;
       wrote = true;
+      active_->ReleaseCache(false);
       catalog_.SetActive(active_->name(), active_->index());
     } else {
       Add(stats_.write_dropped, static_cast<uint64_t>(cnt));
