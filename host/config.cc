@@ -70,6 +70,9 @@ void FillDefaults(HostConfig* c, bool jitter_given) {
   PADDOCK_DEFAULT(s, uid_count, 65536u);
   PADDOCK_DEFAULT(s, cgroup_name, "paddock");
   PADDOCK_DEFAULT(c, log_level, "info");
+  auto* m = c->mutable_metrics();
+  PADDOCK_DEFAULT(m, listen, "127.0.0.1:9464");
+  PADDOCK_DEFAULT(m, plugin_timeout_ms, 500u);
 }
 
 #undef PADDOCK_DEFAULT

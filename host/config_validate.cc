@@ -252,6 +252,14 @@ absl::Status ValidateHostConfig(const HostConfig& c) {
     return Bad("log_level", absl::StrCat("must be \"debug\", \"info\", \"warn\" or \"error\", got ",
                                          Quoted(lv)));
   }
+  if (auto a = ParseSocketAddress(c.metrics().listen()); !a.ok()) {
+    return Bad("metrics.listen", std::string(a.status().message()));
+  }
+  if (absl::Status s =
+          InRange<uint32_t>("metrics.plugin_timeout_ms", c.metrics().plugin_timeout_ms(), 1, 60000);
+      !s.ok()) {
+    return s;
+  }
   return absl::OkStatus();
 }
 

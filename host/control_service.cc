@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "host/grpc_status.h"
 #include "host/plugin_call.h"
 
@@ -84,7 +85,7 @@ grpc::Status ControlService::Call(grpc::ServerContext*, const paddock::v1::CallR
   auto call = PrepareCall(*router_, *supervisor_, req->plugin(), req->method(), req->json(),
                           MethodCatalog::Shape::kUnary);
   if (!call.ok()) return ToGrpc(call.status());
-  return RunUnaryCall(*call, req->timeout_ms(), out);
+  return RunUnaryCall(*call, req->timeout_ms(), out, metrics_);
 }
 
 grpc::Status ControlService::CallStream(grpc::ServerContext* ctx,
@@ -95,7 +96,7 @@ grpc::Status ControlService::CallStream(grpc::ServerContext* ctx,
   if (!call.ok()) return ToGrpc(call.status());
   if (!call->method->server_streaming()) {
     paddock::v1::CallResponse out;
-    grpc::Status s = RunUnaryCall(*call, req->timeout_ms(), &out);
+    grpc::Status s = RunUnaryCall(*call, req->timeout_ms(), &out, metrics_);
     if (s.ok()) writer->Write(out);
     return s;
   }
@@ -116,6 +117,7 @@ grpc::Status ControlService::CallStream(grpc::ServerContext* ctx,
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
+  absl::Time start = absl::Now();
   grpc::Status s = call->route->client->CallServerStream(
       call->path, call->body, &plugin_ctx, [&](const std::string& bytes) {
         auto json = call->route->catalog->ResponseToJson(call->method, bytes);
@@ -128,6 +130,9 @@ grpc::Status ControlService::CallStream(grpc::ServerContext* ctx,
       });
   done.store(true);
   watcher.join();
+  if (metrics_ != nullptr) {
+    metrics_->PluginCall(call->route->plugin, call->path, s.error_code(), absl::Now() - start);
+  }
   return s;
 }
 

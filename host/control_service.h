@@ -2,6 +2,7 @@
 // Runs on gRPC's threads; everything it touches is thread-safe.
 #pragma once
 
+#include "host/host_metrics.h"
 #include "host/router.h"
 #include "host/supervisor.h"
 #include "paddock/v1/control.grpc.pb.h"
@@ -10,8 +11,9 @@ namespace paddock::host {
 
 class ControlService final : public paddock::v1::Control::Service {
  public:
-  ControlService(Supervisor* supervisor, Router* router)
-      : supervisor_(supervisor), router_(router) {}
+  // `metrics` (optional) counts the calls routed to plugins.
+  ControlService(Supervisor* supervisor, Router* router, HostMetrics* metrics = nullptr)
+      : supervisor_(supervisor), router_(router), metrics_(metrics) {}
 
   grpc::Status List(grpc::ServerContext*, const paddock::v1::ListRequest*,
                     paddock::v1::ListResponse*) override;
@@ -37,6 +39,7 @@ class ControlService final : public paddock::v1::Control::Service {
  private:
   Supervisor* supervisor_;
   Router* router_;
+  HostMetrics* metrics_;
 };
 
 }  // namespace paddock::host

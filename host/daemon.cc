@@ -16,12 +16,15 @@
 #include "grpcpp/server_builder.h"
 #include "host/certs.h"
 #include "host/config.h"
+#include "host/control_metrics.h"
 #include "host/control_service.h"
 #include "host/control_socket.h"
 #include "host/event_loop.h"
 #include "host/host_log.h"
+#include "host/host_metrics.h"
 #include "host/invoke_server.h"
 #include "host/invoke_service.h"
+#include "host/metrics_endpoint.h"
 #include "host/router.h"
 #include "host/service_notifier.h"
 #include "host/service_status.h"
@@ -166,6 +169,7 @@ int RunDaemon(const DaemonOptions& options) {
   }
 
   Router router;
+  HostMetrics metrics;
   WorkerPool workers(kWorkerThreads);
   SupervisorDeps deps;
   deps.loop = loop->get();
@@ -174,6 +178,7 @@ int RunDaemon(const DaemonOptions& options) {
   deps.ca = ca->get();
   deps.cgroups = cgroups.get();
   deps.config_path = options.config_path;
+  deps.metrics = &metrics;
   deps.finish_config = [&options](paddock::v1::HostConfig* c) { FinishConfig(options, c); };
   deps.host_creds = {(*ca)->certificate_pem(), host_cert->private_key_pem,
                      host_cert->certificate_pem};
@@ -181,9 +186,14 @@ int RunDaemon(const DaemonOptions& options) {
   LiveConfig live_config(config->config);
   deps.on_config_applied = [&live_config](const paddock::v1::HostConfig& c) { live_config.Set(c); };
   Supervisor supervisor(deps, *config);
-  ControlService service(&supervisor, &router);
+  ControlService service(&supervisor, &router, &metrics);
   grpc::ServerBuilder builder;
   builder.RegisterService(&service);
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> icpt;
+    icpt.push_back(MakeControlMetricsInterceptor(&metrics));
+    builder.experimental().SetInterceptorCreators(std::move(icpt));
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) {
     HostLog(LogLevel::kError, "cannot start the control gRPC server");
@@ -239,6 +249,10 @@ int RunDaemon(const DaemonOptions& options) {
     return 1;
   }
 
+  // Off the loop: its own threads; it only reads the supervisor through Snapshot().
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint =
+      StartMetricsEndpoint(config->config.metrics(), &supervisor, &metrics);
+
   l.Post([&] {
     supervisor.Start();
     service_status.Started();
@@ -247,6 +261,7 @@ int RunDaemon(const DaemonOptions& options) {
           absl::StrCat("control socket: ", (*control)->path(), " (try: paddockctl list)"));
   l.Run();
 
+  metrics_endpoint.reset();  // Before the supervisor it reads goes away.
   (*control)->Stop();
   (*invoke)->Shutdown(absl::Seconds(1));
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));

@@ -1,6 +1,7 @@
 #include "host/plugin_call.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "host/grpc_status.h"
 
 namespace paddock::host {
@@ -39,12 +40,17 @@ absl::StatusOr<PreparedCall> PrepareCall(const Router& router, Supervisor& super
   return call;
 }
 
-grpc::Status RunUnaryCall(PreparedCall& call, uint32_t timeout_ms, paddock::v1::CallResponse* out) {
+grpc::Status RunUnaryCall(PreparedCall& call, uint32_t timeout_ms, paddock::v1::CallResponse* out,
+                          HostMetrics* metrics) {
   std::string response;
+  absl::Time start = absl::Now();
   grpc::Status s = call.route->client->CallUnary(
       call.path, call.body, &response,
       absl::Milliseconds(timeout_ms ? timeout_ms : kDefaultCallTimeoutMs));
   call.counted.reset();
+  if (metrics != nullptr) {
+    metrics->PluginCall(call.route->plugin, call.path, s.error_code(), absl::Now() - start);
+  }
   if (!s.ok()) return s;
   auto json = call.route->catalog->ResponseToJson(call.method, response);
   if (!json.ok()) return ToGrpc(json.status());

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/support/status.h"
+#include "host/host_metrics.h"
 #include "host/method_catalog.h"
 #include "host/router.h"
 #include "host/supervisor.h"
@@ -51,7 +52,8 @@ absl::StatusOr<PreparedCall> PrepareCall(const Router& router, Supervisor& super
 
 // Runs a prepared unary call with `timeout_ms` (0 = kDefaultCallTimeoutMs), stops counting it
 // once the plugin answered, and fills `out` (JSON answer, generation, method path). Returns
-// the plugin's status as is.
-grpc::Status RunUnaryCall(PreparedCall& call, uint32_t timeout_ms, paddock::v1::CallResponse* out);
+// the plugin's status as is. `metrics` (optional) records the call's code and latency.
+grpc::Status RunUnaryCall(PreparedCall& call, uint32_t timeout_ms, paddock::v1::CallResponse* out,
+                          HostMetrics* metrics = nullptr);
 
 }  // namespace paddock::host

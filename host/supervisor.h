@@ -19,6 +19,7 @@
 #include "host/discovery.h"
 #include "host/event_loop.h"
 #include "host/grant.h"
+#include "host/host_metrics.h"
 #include "host/instance.h"
 #include "host/log_ring.h"
 #include "host/method_catalog.h"
@@ -46,6 +47,13 @@ struct SupervisorDeps {
   HostCredentials host_creds;
   // Called on the loop thread with every config applied after the first (may be null).
   std::function<void(const paddock::v1::HostConfig&)> on_config_applied;
+  HostMetrics* metrics = nullptr;  // Optional; counts restarts, reloads, health checks.
+};
+
+// One plugin as a metrics scrape sees it (Supervisor::Snapshot).
+struct PluginSnapshot {
+  paddock::v1::PluginInfo info;          // As `paddockctl status` shows it (with usage).
+  std::shared_ptr<PluginClient> client;  // The serving generation's channel, or null.
 };
 
 class Supervisor {
@@ -92,6 +100,11 @@ class Supervisor {
   // Hot-swaps `name` to a new generation of its binary on disk (even if unchanged), or,
   // for "", does what SIGUSR2 does. Answers once every reload it started settled.
   absl::StatusOr<paddock::v1::ReloadResponse> Reload(const std::string& name);
+  // Every valid plugin (sorted by name) and the number of invalid files, read on the loop
+  // (a short task: no I/O but the cgroup counters). DeadlineExceeded when the loop did not
+  // run it within `timeout`; the caller never waits longer (supervisor_metrics.cc).
+  absl::StatusOr<std::vector<PluginSnapshot>> Snapshot(absl::Duration timeout,
+                                                       size_t* invalid_files);
 
  private:
   struct Slot;

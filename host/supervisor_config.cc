@@ -30,7 +30,8 @@ absl::Status Supervisor::ValidateChange(const paddock::v1::HostConfig& next) con
        {fixed("control_socket", cur.control_socket(), next.control_socket()),
         fixed("runtime_dir", cur.runtime_dir(), next.runtime_dir()),
         fixed("data_dir", cur.data_dir(), next.data_dir()),
-        fixed("sandbox", cur.sandbox().SerializeAsString(), next.sandbox().SerializeAsString())}) {
+        fixed("sandbox", cur.sandbox().SerializeAsString(), next.sandbox().SerializeAsString()),
+        fixed("metrics", cur.metrics().SerializeAsString(), next.metrics().SerializeAsString())}) {
     if (!st.ok()) return st;
   }
   for (const auto& [name, slot] : slots_) {

@@ -99,7 +99,9 @@ void Supervisor::ProbeUntilHealthy(Slot& slot, Instance& inst) {
   absl::Duration timeout = absl::Milliseconds(config_.config.health().timeout_ms());
   Instance* key = &inst;
   deps_.workers->Run([this, &slot, key, client, timeout] {
+    absl::Time start = absl::Now();
     absl::Status st = client->CheckHealth(timeout);
+    if (deps_.metrics) deps_.metrics->HealthChecked(slot.name, st.ok(), absl::Now() - start);
     deps_.loop->Post([this, &slot, key, st] {
       Instance* i = FindInstance(slot, key);
       if (i == nullptr) return;
@@ -163,7 +165,9 @@ void Supervisor::ScheduleHealth(Slot& slot, Instance& inst) {
     std::shared_ptr<PluginClient> client = i->client;
     absl::Duration timeout = absl::Milliseconds(config_.config.health().timeout_ms());
     deps_.workers->Run([this, &slot, key, client, timeout] {
+      absl::Time start = absl::Now();
       absl::Status st = client->CheckHealth(timeout);
+      if (deps_.metrics) deps_.metrics->HealthChecked(slot.name, st.ok(), absl::Now() - start);
       deps_.loop->Post([this, &slot, key, st] {
         Instance* j = FindInstance(slot, key);
         if (j == nullptr || j->phase != InstancePhase::kServing) return;
@@ -288,8 +292,10 @@ void Supervisor::ScheduleRestart(Slot& slot) {
         absl::FormatDuration(absl::Milliseconds(config_.config.restart().crash_loop_window_ms())),
         "; last: ", slot.last_exit, ". Parked until `paddockctl restart ", slot.name, "`");
     HostLog(LogLevel::kError, absl::StrCat(slot.name, ": ", slot.error));
+    if (deps_.metrics) deps_.metrics->CrashLoopParked(slot.name);
     return;
   }
+  if (deps_.metrics) deps_.metrics->RestartScheduled(slot.name);
   slot.backoff_until = absl::Now() + *delay;
   HostLog(LogLevel::kInfo,
           absl::StrCat(slot.name, ": restarting in ", absl::FormatDuration(*delay)));

@@ -237,8 +237,11 @@ void Supervisor::DrainThenStop(Slot& slot, Instance* old, std::shared_ptr<const 
 }
 
 void Supervisor::FinishReload(Slot& slot, bool succeeded, const std::string& error) {
-  (void)succeeded;
   (void)error;
+  if (deps_.metrics) {
+    deps_.metrics->ReloadFinished(slot.name, succeeded,
+                                  absl::Milliseconds(slot.last_reload.duration_ms()));
+  }
   slot.reload_old = nullptr;
   std::vector<ReloadDone> done;
   done.swap(slot.reload_done);

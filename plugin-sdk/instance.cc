@@ -102,26 +102,22 @@ void Instance::FinalShutdown() {
 
 v1::MetricsResponse Instance::Metrics() const {
   v1::MetricsResponse r;
-  std::map<std::string, v1::MetricFamily*> families;
-  for (const MetricsRegistry::Entry& e : ctx_.metrics().Entries()) {
-    v1::MetricFamily*& family = families[e.name];
-    if (family == nullptr) {
+  v1::MetricFamily* family = nullptr;
+  for (MetricsRegistry::Sample& m : ctx_.metrics().Collect()) {  // Sorted by name.
+    if (family == nullptr || family->name() != m.name) {
       family = r.add_families();
-      family->set_name(e.name);
-      family->set_help(e.help);
-      family->set_kind(static_cast<v1::MetricFamily::Kind>(e.kind));
+      family->set_name(m.name);
+      family->set_help(m.help);
+      family->set_kind(static_cast<v1::MetricFamily::Kind>(m.kind));
     }
     v1::MetricSample* s = family->add_samples();
-    s->mutable_labels()->insert(e.labels.begin(), e.labels.end());
-    if (e.counter != nullptr) s->set_value(static_cast<double>(e.counter->value()));
-    if (e.gauge != nullptr) s->set_value(e.gauge->value());
-    if (e.histogram != nullptr) {
-      std::vector<uint64_t> counts;
-      double sum = 0;
-      e.histogram->Snapshot(&counts, &sum);
-      s->mutable_bucket_bounds()->Add(e.histogram->bounds().begin(), e.histogram->bounds().end());
-      s->mutable_bucket_counts()->Add(counts.begin(), counts.end());
-      s->set_sum(sum);
+    s->mutable_labels()->insert(m.labels.begin(), m.labels.end());
+    if (m.kind == 2) {
+      s->mutable_bucket_bounds()->Add(m.bounds.begin(), m.bounds.end());
+      s->mutable_bucket_counts()->Add(m.cumulative.begin(), m.cumulative.end());
+      s->set_sum(m.sum);
+    } else {
+      s->set_value(m.value);
     }
   }
   return r;

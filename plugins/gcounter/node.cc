@@ -429,25 +429,35 @@ void Node::GossipThread() {
 void Node::UpdateMetrics() {
   if (metrics_ == nullptr || !replica_) return;
   const EngineStats& s = replica_->stats();
-  auto set = [&](const char* name, const char* help, double v,
-                 const MetricsRegistry::Labels& labels = {}) {
-    metrics_->GetGauge(name, help, labels).Set(v);
+  // The host exports these as paddock_plugin_<name>{plugin="gcounter"}. Counters follow
+  // the engine's own (monotonic within an instance), so they only ever move forward.
+  auto count = [&](const char* name, const char* help, uint64_t v,
+                   const MetricsRegistry::Labels& labels = {}) {
+    paddock::Counter& c = metrics_->GetCounter(name, help, labels);
+    uint64_t cur = c.value();
+    if (v > cur) c.Increment(v - cur);
   };
-  set("gcounter_rounds", "gossip rounds run", s.rounds);
-  set("gcounter_packets", "gossip packets", s.packets_in, {{"direction", "in"}});
-  set("gcounter_packets", "gossip packets", s.packets_out, {{"direction", "out"}});
-  set("gcounter_bytes", "gossip bytes", s.bytes_in, {{"direction", "in"}});
-  set("gcounter_bytes", "gossip bytes", s.bytes_out, {{"direction", "out"}});
-  const char* kRejected = "gossip packets dropped unmerged";
-  set("gcounter_rejected", kRejected, s.rejected_auth, {{"reason", "auth"}});
-  set("gcounter_rejected", kRejected, s.rejected_malformed, {{"reason", "malformed"}});
-  set("gcounter_rejected", kRejected, s.rejected_replay, {{"reason", "replay"}});
-  set("gcounter_rejected", kRejected, s.rejected_oversized, {{"reason", "oversized"}});
-  set("gcounter_peers_heard_recently", "peers heard from within the recency window",
-      replica_->PeersHeardRecently(Now()));
-  set("gcounter_counters", "counters known", replica_->store().counters());
-  set("gcounter_last_convergence_ms", "last convergence estimate",
-      s.last_convergence_ns < 0 ? -1 : s.last_convergence_ns / 1e6);
+  auto set = [&](const char* name, const char* help, double v) {
+    metrics_->GetGauge(name, help).Set(v);
+  };
+  count("gossip_rounds_total", "Gossip rounds run.", s.rounds);
+  count("gossip_packets_total", "Gossip packets by direction.", s.packets_in,
+        {{"direction", "in"}});
+  count("gossip_packets_total", "Gossip packets by direction.", s.packets_out,
+        {{"direction", "out"}});
+  count("gossip_bytes_total", "Gossip bytes by direction.", s.bytes_in, {{"direction", "in"}});
+  count("gossip_bytes_total", "Gossip bytes by direction.", s.bytes_out, {{"direction", "out"}});
+  const char* kRejected = "Gossip packets dropped unmerged, by reason.";
+  count("gossip_rejected_total", kRejected, s.rejected_auth, {{"reason", "auth"}});
+  count("gossip_rejected_total", kRejected, s.rejected_malformed, {{"reason", "malformed"}});
+  count("gossip_rejected_total", kRejected, s.rejected_replay, {{"reason", "replay"}});
+  count("gossip_rejected_total", kRejected, s.rejected_oversized, {{"reason", "oversized"}});
+  count("gossip_rejected_total", kRejected, s.rejected_limits, {{"reason", "limits"}});
+  set("gossip_peers_heard_recently", "Peers heard from within the recency window.",
+      static_cast<double>(replica_->PeersHeardRecently(Now())));
+  set("counters", "Counters known.", static_cast<double>(replica_->store().counters()));
+  set("last_convergence_seconds", "Last convergence estimate (-1: none yet).",
+      s.last_convergence_ns < 0 ? -1 : s.last_convergence_ns / 1e9);
 }
 
 bool Node::Ready() const {

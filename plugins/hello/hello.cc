@@ -19,16 +19,20 @@ class HelloService final : public paddock::hello::v1::Hello::Service {
     const std::string& name = req->name().empty() ? "world" : req->name();
     reply->set_message(absl::StrCat(*greeting, ", ", name, "!"));
     reply->set_generation(generation_);
+    greetings_->Increment();
     return grpc::Status::OK;
   }
 
   void set_generation(uint64_t generation) { generation_ = generation; }
+  // The counter of greetings sent; set in Init, before the server starts.
+  void set_counter(paddock::Counter* greetings) { greetings_ = greetings; }
   void set_greeting(std::string greeting) {
     greeting_.Store(std::make_shared<const std::string>(std::move(greeting)));
   }
 
  private:
   uint64_t generation_ = 0;  // Set in Init, before the server starts.
+  paddock::Counter* greetings_ = nullptr;
   paddock::AtomicSnapshot<std::string> greeting_;
 };
 
@@ -36,6 +40,8 @@ class Hello final : public paddock::Plugin {
  public:
   absl::Status Init(paddock::Context& ctx) override {
     service_.set_generation(ctx.generation());
+    // Exported by the host as paddock_plugin_greetings_total{plugin="hello"}.
+    service_.set_counter(&ctx.metrics().GetCounter("greetings_total", "Greetings sent."));
     ctx.AddService(&service_);
     return absl::OkStatus();
   }

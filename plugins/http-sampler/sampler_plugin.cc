@@ -43,6 +43,39 @@ absl::StatusOr<Settings> ParseSettings(const ConfigSnapshot& snapshot) {
   return s;
 }
 
+void HttpSamplerPlugin::ExportMetrics(MetricsRegistry& registry) {
+  // The BPF program's per-rule counters, summed over rules, read at each scrape; the host
+  // exports them as paddock_plugin_http_requests_*_total{plugin="http-sampler"}.
+  auto total = [this](decltype(&hs_counters::seen) field) {
+    return [this, field] {
+      absl::StatusOr<std::vector<hs_counters>> counters = program_->ReadCounters();
+      uint64_t sum = 0;
+      if (counters.ok()) {
+        for (const hs_counters& c : *counters) sum += c.*field;
+      }
+      return static_cast<double>(sum);
+    };
+  };
+  metric_handles_.push_back(registry.AddCounterFunc(
+      "http_requests_seen_total", "HTTP requests the BPF program detected (before the draw).",
+      total(&hs_counters::seen)));
+  metric_handles_.push_back(registry.AddCounterFunc(
+      "http_requests_sampled_total", "Requests the draw selected (ring-full losses included).",
+      total(&hs_counters::sampled)));
+  metric_handles_.push_back(registry.AddCounterFunc(
+      "http_requests_ring_full_total", "Selected requests lost because the ring buffer was full.",
+      total(&hs_counters::ring_full)));
+  metric_handles_.push_back(registry.AddCounterFunc("http_responses_matched_total",
+                                                    "Responses matched to a sampled request.",
+                                                    total(&hs_counters::responses)));
+  metric_handles_.push_back(registry.AddCounterFunc(
+      "http_requests_unanswered_total", "Sampled requests that got no response in time.",
+      [this] { return static_cast<double>(reader_->unanswered()); }));
+  metric_handles_.push_back(
+      registry.AddCounterFunc("bad_records_total", "Ring buffer records that failed validation.",
+                              [this] { return static_cast<double>(reader_->bad_records()); }));
+}
+
 absl::Status HttpSamplerPlugin::Init(Context& ctx) {
   ctx_ = &ctx;
   if (ctx.data_dir().empty()) {
@@ -67,6 +100,7 @@ absl::Status HttpSamplerPlugin::Init(Context& ctx) {
   reader_ = std::move(*reader);
   service_ = std::make_unique<SamplerService>(policy_.get(), &hub_, &aggregates_, this);
   ctx.AddService(service_.get());
+  ExportMetrics(ctx.metrics());
   log::Info("program loaded", {{"ingress_prog_id", std::to_string(program_->ingress_id())},
                                {"egress_prog_id", std::to_string(program_->egress_id())},
                                {"owner_slot", std::to_string(owner_->slot())},

@@ -62,6 +62,9 @@ class HttpSamplerPlugin final : public Plugin, public Telemetry {
   std::vector<TcFilter> filters() const;
 
  private:
+  // Registers the plugin's figures (read at each scrape) in `registry`.
+  void ExportMetrics(MetricsRegistry& registry);
+
   Context* ctx_ = nullptr;
   mutable std::mutex owner_mu_;  // Guards owner_'s state (handlers read it).
   Aggregates aggregates_{60};
@@ -72,6 +75,8 @@ class HttpSamplerPlugin final : public Plugin, public Telemetry {
   std::unique_ptr<EventReader> reader_;
   std::unique_ptr<TcOwner> owner_;
   std::unique_ptr<SamplerService> service_;
+  // Last, so destroyed first: the metric functions read program_ and reader_.
+  std::vector<MetricHandle> metric_handles_;
 };
 
 }  // namespace paddock::http_sampler

@@ -1,7 +1,9 @@
 // The log-aggregator plugin: wires Core to the SDK. Sockets "udp" and "tcp" come from the
 // host (manifest sandbox.sockets), the data dir is /data, the config is LogAggregatorConfig.
+#include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core.h"
 #include "paddock/plugin.h"
@@ -49,6 +51,7 @@ class LogAggregator final : public paddock::Plugin {
     core_ = std::move(*core);
     start_settings_ = *settings;
     ctx.AddService(&core_->service());
+    ExportMetrics(ctx.metrics(), core_->stats());
     return absl::OkStatus();
   }
 
@@ -70,8 +73,42 @@ class LogAggregator final : public paddock::Plugin {
   void Shutdown() override { core_->Shutdown(); }
 
  private:
+  // Exports the counters Core keeps (read at each scrape); the host names them
+  // paddock_plugin_<name>{plugin="log-aggregator"}.
+  void ExportMetrics(paddock::MetricsRegistry& r, const paddock::logagg::Stats& st) {
+    using C = std::atomic<uint64_t>;
+    auto counter = [&](const char* name, const char* help, const C& c,
+                       paddock::MetricsRegistry::Labels labels = {}) {
+      metrics_.push_back(r.AddCounterFunc(
+          name, help, [&c] { return static_cast<double>(paddock::logagg::Get(c)); }, labels));
+    };
+    counter("records_received_total", "Log records received (UDP and TCP).", st.received);
+    counter("received_bytes_total", "Bytes of log records received.", st.received_bytes);
+    const char* kDropped = "Log records lost before reaching disk, by where.";
+    counter("records_dropped_total", kDropped, st.kernel_drops, {{"reason", "kernel"}});
+    counter("records_dropped_total", kDropped, st.ring_overflows, {{"reason", "ring_overflow"}});
+    counter("records_dropped_total", kDropped, st.write_dropped, {{"reason", "write"}});
+    counter("records_written_total", "Log records written to segments.", st.written);
+    counter("written_bytes_total", "Bytes written to segments.", st.written_bytes);
+    counter("records_truncated_total", "Records cut to max_message_bytes.", st.truncated);
+    counter("tcp_connections_accepted_total", "TCP connections accepted.", st.tcp_accepted);
+    counter("tcp_connections_shed_total", "TCP connections refused over the limit.", st.tcp_shed);
+    counter("fsyncs_total", "fsync calls on segments.", st.fsyncs);
+    counter("segments_rotated_total", "Segments closed and a new one started.",
+            st.segments_rotated);
+    counter("segments_deleted_total", "Segments deleted by retention.", st.segments_deleted);
+    metrics_.push_back(r.AddGaugeFunc("tcp_connections", "TCP connections open.", [&st] {
+      return static_cast<double>(st.tcp_connections.load(std::memory_order_relaxed));
+    }));
+    metrics_.push_back(r.AddGaugeFunc("disk_full", "1 while writes fail for lack of space.", [&st] {
+      return st.disk_full.load(std::memory_order_relaxed) ? 1.0 : 0.0;
+    }));
+  }
+
   std::unique_ptr<Core> core_;
   Settings start_settings_;
+  // After core_, so destroyed before it: the functions read core_'s stats.
+  std::vector<paddock::MetricHandle> metrics_;
 };
 
 }  // namespace

@@ -47,6 +47,26 @@ void LatencyHistogram::Record(int64_t latency_ns) {
   count_.store(n + 1, std::memory_order_release);
 }
 
+void LatencyHistogram::Cumulative(const std::vector<int64_t>& bounds_ns,
+                                  std::vector<uint64_t>* cumulative, uint64_t* sum_ns) const {
+  cumulative->assign(bounds_ns.size() + 1, 0);
+  uint64_t total = 0;
+  size_t b = 0;
+  for (int i = 0; i < kBuckets; ++i) {
+    const uint64_t n = counts_[i].load(std::memory_order_relaxed);
+    // Bounds below this bucket's top have seen every bucket that fits under them.
+    const uint64_t top = BucketLow(i) + BucketWidth(i) - 1;
+    while (b < bounds_ns.size() &&
+           (bounds_ns[b] < 0 || static_cast<uint64_t>(bounds_ns[b]) < top)) {
+      (*cumulative)[b++] = total;
+    }
+    total += n;
+  }
+  while (b < bounds_ns.size()) (*cumulative)[b++] = total;
+  cumulative->back() = total;
+  *sum_ns = sum_.load(std::memory_order_relaxed);
+}
+
 LatencySnapshot LatencyHistogram::Snapshot() const {
   LatencySnapshot s;
   const uint64_t count = count_.load(std::memory_order_acquire);

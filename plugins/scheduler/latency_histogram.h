@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 namespace paddock::scheduler {
 
@@ -31,6 +32,12 @@ class LatencyHistogram {
   void Record(int64_t latency_ns);
   // Percentiles, min, max, mean of everything recorded so far. Thread-safe.
   LatencySnapshot Snapshot() const;
+  // Prometheus-style buckets: the count of values <= each of `bounds_ns` (ascending), then
+  // the total, and the sum of all values in ns. A bucket counts under a bound only when
+  // its whole range lies at or below it, so a count is exact at bucket edges and otherwise
+  // low by at most one bucket (1/64 of the bound). Thread-safe.
+  void Cumulative(const std::vector<int64_t>& bounds_ns, std::vector<uint64_t>* cumulative,
+                  uint64_t* sum_ns) const;
 
   // Bucket arithmetic, exposed for tests.
   static int BucketOf(uint64_t v);

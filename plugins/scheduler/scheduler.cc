@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine.h"
+#include "metrics_export.h"
 #include "paddock/plugin.h"
 #include "rt_thread.h"
 #include "scheduler.pb.h"
@@ -42,6 +43,10 @@ class SchedulerPlugin final : public paddock::Plugin {
     log::Info("scheduler ready",
               {{"cpus", CpuSet::OfThisProcess().ToString()}, {"data_dir", ctx.data_dir()}});
     engine_->Activate();
+    Engine* engine_ptr = engine_.get();
+    metrics_ = ctx.metrics().AddCollector([engine_ptr](std::vector<MetricsRegistry::Sample>* out) {
+      AppendTaskMetrics(engine_ptr->Runners(), out);
+    });
     return absl::OkStatus();
   }
 
@@ -78,6 +83,8 @@ class SchedulerPlugin final : public paddock::Plugin {
   paddock::AtomicSnapshot<std::string> memory_note_{
       std::make_shared<const std::string>("not attempted yet")};
   bool locked_ = false;  // Only touched by the SDK's serialized callbacks.
+  // Last, so destroyed first: the collector reads engine_.
+  paddock::MetricHandle metrics_;
 };
 
 }  // namespace

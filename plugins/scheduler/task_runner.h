@@ -76,6 +76,11 @@ class TaskRunner {
   const TickRing& ring() const { return ring_; }
   // Thread-safe.
   RunnerStats Stats() const;
+  // Tick latency in Prometheus buckets (LatencyHistogram::Cumulative). Thread-safe.
+  void LatencyBuckets(const std::vector<int64_t>& bounds_ns, std::vector<uint64_t>* cumulative,
+                      uint64_t* sum_ns) const {
+    latency_.Cumulative(bounds_ns, cumulative, sum_ns);
+  }
 
  private:
   TaskRunner(paddock::scheduler::v1::TaskSpec spec, Schedule schedule, RunnerDeps deps);

@@ -74,6 +74,9 @@ TEST_CASE("an empty config gets every default", "[config]") {
   CHECK(c->sandbox().cgroup_name() == "paddock");
   CHECK_FALSE(c->sandbox().unconfined());
   CHECK(c->log_level() == "info");
+  CHECK_FALSE(c->metrics().disabled());
+  CHECK(c->metrics().listen() == "127.0.0.1:9464");
+  CHECK(c->metrics().plugin_timeout_ms() == 500);
 }
 
 TEST_CASE("explicit values are kept, camelCase names work, plugin grants get defaults",
@@ -157,7 +160,7 @@ TEST_CASE("config syntax and type errors name the place", "[config]") {
   CHECK(ErrorOf(R"({"plugin_dir": []})") ==
         "unknown field \"plugin_dir\" (known fields: plugin_dirs, control_socket, runtime_dir, "
         "data_dir, default_grant, restart, health, reload, shutdown_grace_ms, log_ring_bytes, "
-        "plugins, sandbox, log_level, signatures) (line 1, column 16)");
+        "plugins, sandbox, log_level, signatures, metrics) (line 1, column 16)");
   CHECK(ErrorOf(R"({"plugins": {"hello": {"grant": {"bogus": 1}}}})")
             .starts_with("plugins.\"hello\".grant: unknown field \"bogus\""));
   CHECK(ErrorOf(R"({"restart": {"jitter": "x"}})") ==
@@ -237,6 +240,10 @@ TEST_CASE("config range and name errors name the field", "[config]") {
             .starts_with("sandbox.cgroup_name: must match"));
   CHECK(ErrorOf(R"({"sandbox": {"uid_base": 4294967000, "uid_count": 1000}})")
             .starts_with("sandbox.uid_count: uid_base + uid_count must stay below 4294967295"));
+  CHECK(ErrorOf(R"({"metrics": {"listen": "localhost:9464"}})").starts_with("metrics.listen: "));
+  CHECK(ErrorOf(R"({"metrics": {"listen": "127.0.0.1:99999"}})").starts_with("metrics.listen: "));
+  CHECK(ErrorOf(R"({"metrics": {"plugin_timeout_ms": 60001}})")
+            .starts_with("metrics.plugin_timeout_ms: "));
 }
 
 TEST_CASE("ExpandOrigin replaces only a leading $ORIGIN", "[config]") {

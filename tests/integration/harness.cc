@@ -160,6 +160,9 @@ std::string Host::ConfigJson(const std::string& extra_config) const {
       << "  \"restart\": {\"initial_backoff_ms\": 50, \"max_backoff_ms\": 400,"
       << " \"crash_loop_count\": 4, \"crash_loop_window_ms\": 30000},\n"
       << "  \"health\": {\"interval_ms\": 500, \"timeout_ms\": 1000, \"start_timeout_ms\": 5000},\n"
+      // Metrics on a free port (the default 9464 would be shared by parallel tests); the
+      // host logs the address it got (metrics_fixture.h reads it).
+      << "  \"metrics\": {\"listen\": \"127.0.0.1:0\"},\n"
       // Each test host gets its own cgroup subtree, so parallel tests never meet.
       << "  \"sandbox\": {\"cgroup_name\": \"" << CgroupName()
       << "\"}"

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,31 @@ class Histogram {
   std::atomic<double> sum_{0};
 };
 
+class MetricsRegistry;
+
+// Keeps a function-backed metric (MetricsRegistry::AddCounterFunc and friends) registered;
+// destroying it (or Reset) unregisters the metric and waits for a scrape that is reading it,
+// so afterwards the function is never called again. Move-only. Must not outlive its registry.
+class MetricHandle {
+ public:
+  MetricHandle() = default;
+  ~MetricHandle() { Reset(); }
+  MetricHandle(MetricHandle&& o) noexcept : registry_(o.registry_), id_(o.id_) {
+    o.registry_ = nullptr;
+  }
+  MetricHandle& operator=(MetricHandle&& o) noexcept;
+  MetricHandle(const MetricHandle&) = delete;
+  MetricHandle& operator=(const MetricHandle&) = delete;
+  // Unregisters now (no-op when empty).
+  void Reset();
+
+ private:
+  friend class MetricsRegistry;
+  MetricHandle(MetricsRegistry* registry, uint64_t id) : registry_(registry), id_(id) {}
+  MetricsRegistry* registry_ = nullptr;
+  uint64_t id_ = 0;
+};
+
 // The plugin's metrics, by name. Names are [a-z_][a-z0-9_]*; the host prefixes them. Other
 // characters are replaced by '_' (upper case is lowered). Asking twice for the same name and
 // labels returns the same object (the first help text and histogram bounds win). A name has
@@ -73,6 +99,47 @@ class MetricsRegistry {
   Histogram& GetHistogram(const std::string& name, const std::string& help,
                           std::vector<double> bounds, const Labels& labels = {});
 
+  // Function-backed metrics, for figures the plugin already keeps (e.g. the atomics of its
+  // own stats struct): `read` is called at every scrape, on a gRPC thread, with the
+  // registry's lock held. It must be thread-safe and quick, and must not call into the
+  // registry. A counter's value must never decrease. The metric stays until the returned
+  // handle is destroyed: keep the handle next to what `read` reads, so it goes first.
+  // Same naming rules as above; a name already in use with another kind is not exported.
+  [[nodiscard]] MetricHandle AddCounterFunc(const std::string& name, const std::string& help,
+                                            std::function<double()> read,
+                                            const Labels& labels = {});
+  [[nodiscard]] MetricHandle AddGaugeFunc(const std::string& name, const std::string& help,
+                                          std::function<double()> read, const Labels& labels = {});
+  // `read` fills the cumulative count per bucket (bounds.size() + 1 entries, +Inf last;
+  // the vector comes sized and zeroed) and the sum of observations. Bounds are cleaned as
+  // Histogram's are (finite, sorted, unique).
+  using HistogramReader = std::function<void(std::vector<uint64_t>* cumulative, double* sum)>;
+  [[nodiscard]] MetricHandle AddHistogramFunc(const std::string& name, const std::string& help,
+                                              std::vector<double> bounds, HistogramReader read,
+                                              const Labels& labels = {});
+
+  // Internal (used by the SDK to answer the host): every exported metric with its value
+  // read now, sorted by name, then labels. Help texts and labels come out as valid UTF-8
+  // (bad bytes become U+FFFD), as the protobuf answer needs.
+  struct Sample {
+    std::string name, help;
+    int kind = 0;  // As Entry::kind.
+    Labels labels;
+    double value = 0;                  // Counter, gauge.
+    std::vector<double> bounds;        // Histogram.
+    std::vector<uint64_t> cumulative;  // Histogram: bounds.size() + 1 entries.
+    double sum = 0;                    // Histogram.
+  };
+  std::vector<Sample> Collect() const;
+
+  // A source of any number of series, read at each scrape, for sets that change (e.g. one
+  // histogram per task): `collect` appends Samples (name, help, kind, labels and values as
+  // Collect() returns them; histogram: bounds ascending, cumulative bounds.size() + 1
+  // entries). Names are sanitized as above; a series whose name and labels are already
+  // taken, or whose name is taken by another kind, is not exported. Runs like the function
+  // metrics (gRPC thread, registry lock held) until the handle is destroyed.
+  [[nodiscard]] MetricHandle AddCollector(std::function<void(std::vector<Sample>*)> collect);
+
   // Internal: visits every metric (used by the SDK to answer the host). Sorted by name,
   // then labels. The pointers stay valid as long as the registry.
   struct Entry {
@@ -86,20 +153,36 @@ class MetricsRegistry {
   std::vector<Entry> Entries() const;
 
  private:
+  friend class MetricHandle;
   struct Slot {
     Entry entry;
     std::unique_ptr<Counter> counter;
     std::unique_ptr<Gauge> gauge;
     std::unique_ptr<Histogram> histogram;
+    // Function-backed (then the pointers above are null); func_id keys its handle.
+    uint64_t func_id = 0;
+    std::function<double()> read;
+    std::vector<double> func_bounds;
+    HistogramReader read_histogram;
   };
+  // Registers a function-backed slot; an empty handle when the name/labels are taken.
+  MetricHandle AddFuncLocked(const std::string& name, const std::string& help, int kind,
+                             const Labels& labels, Slot fn);
+  void Remove(uint64_t id);
+  // Collect() before the UTF-8 repair of help texts and labels.
+  std::vector<Sample> CollectLocked() const;
+  // A working slot that is never exported (a name misused). Requires mu_.
+  Slot& Orphan(const std::string& name);
   // Returns the slot for (name, labels) of `kind`, creating it; a new slot when the name is
   // taken by another kind (that slot is kept out of Entries()). Requires mu_.
   Slot& FindLocked(const std::string& name, const std::string& help, int kind,
                    const Labels& labels);
 
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, Labels>, Slot> entries_;  // Guarded by mu_.
-  std::vector<std::unique_ptr<Slot>> orphans_;              // Guarded by mu_.
+  std::map<std::pair<std::string, Labels>, Slot> entries_;                    // Guarded by mu_.
+  std::vector<std::unique_ptr<Slot>> orphans_;                                // Guarded by mu_.
+  uint64_t next_func_id_ = 1;                                                 // Guarded by mu_.
+  std::map<uint64_t, std::function<void(std::vector<Sample>*)>> collectors_;  // Guarded by mu_.
 };
 
 }  // namespace paddock

@@ -55,5 +55,21 @@ TEST_CASE("negative latencies count as zero") {
   CHECK(s.p50_ns == 0);
 }
 
+TEST_CASE("cumulative buckets count values at or below each bound") {
+  LatencyHistogram h;
+  for (int64_t v : std::vector<int64_t>{0, 5, 63, 64, 1000, 1000, 1000000, 5000000000}) {
+    h.Record(v);
+  }
+  std::vector<uint64_t> cum;
+  uint64_t sum = 0;
+  h.Cumulative({0, 63, 64, 999, 1008, 1000000, 2000000000}, &cum, &sum);
+  // 1000 lies in bucket [1000, 1008): not under 999, under 1008; 1e6 in [999424, 1007616):
+  // not under 1e6 (low by one bucket at most, as documented).
+  CHECK(cum == std::vector<uint64_t>{1, 3, 4, 4, 6, 6, 7, 8});
+  CHECK(sum == 5001002132);
+  h.Cumulative({}, &cum, &sum);
+  CHECK(cum == std::vector<uint64_t>{8});
+}
+
 }  // namespace
 }  // namespace paddock::scheduler
