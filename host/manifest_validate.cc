@@ -161,36 +161,6 @@ absl::Status ValidateSandbox(const paddock::v1::SandboxRequest& sb) {
   return ValidateSockets(sb);
 }
 
-absl::Status ValidateServices(const PluginManifest& m) {
-  if (m.services_size() > kMaxManifestServices) {
-    return Bad("services", absl::StrCat(m.services_size(), " services, more than the limit of ",
-                                        kMaxManifestServices));
-  }
-  if (m.services_size() == 0) return absl::OkStatus();  // Serves only the lifecycle.
-  if (m.descriptors().file_size() == 0) {
-    return Bad("descriptors", "missing (the SDK build tool embeds them; rebuild the plugin)");
-  }
-  absl::StatusOr<std::unique_ptr<google::protobuf::DescriptorPool>> pool =
-      BuildDescriptorPool(m.descriptors());
-  if (!pool.ok()) return pool.status();
-  absl::flat_hash_set<std::string> seen;
-  for (int i = 0; i < m.services_size(); ++i) {
-    const std::string field = absl::StrCat("services[", i, "].name");
-    const std::string& name = m.services(i).name();
-    if (absl::Status s = CheckString(field, name, true); !s.ok()) return s;
-    if (!IsQualifiedName(name)) {
-      return Bad(field, absl::StrCat(Quoted(name), " is not a fully-qualified service name"));
-    }
-    if (!seen.insert(name).second)
-      return Bad(field, absl::StrCat(Quoted(name), " is listed twice"));
-    if ((*pool)->FindServiceByName(name) == nullptr) {
-      return Bad(field, absl::StrCat("service ", Quoted(name),
-                                     " is not defined in the manifest's descriptors"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 bool IsSupportedSdkProtocol(const SemVer& v) {
@@ -201,6 +171,45 @@ bool IsSupportedSdkProtocol(const SemVer& v) {
   return v.prerelease.empty() && CompareSemVer(v, min) >= 0 && CompareSemVer(v, max) < 0;
 }
 
+absl::StatusOr<ManifestServices> BuildManifestServices(const PluginManifest& m) {
+  if (m.services_size() > kMaxManifestServices) {
+    return Bad("services", absl::StrCat(m.services_size(), " services, more than the limit of ",
+                                        kMaxManifestServices));
+  }
+  ManifestServices out;
+  if (m.descriptors().file_size() == 0) {
+    if (m.services_size() > 0) {
+      return Bad("descriptors", "missing (the SDK build tool embeds them; rebuild the plugin)");
+    }
+    out.pool = std::make_unique<google::protobuf::DescriptorPool>();
+    return out;
+  }
+  // Descriptors are built even when no service is listed: a manifest carrying descriptors
+  // that do not build is broken, whatever uses them later.
+  absl::StatusOr<std::unique_ptr<google::protobuf::DescriptorPool>> pool =
+      BuildDescriptorPool(m.descriptors());
+  if (!pool.ok()) return pool.status();
+  out.pool = std::move(*pool);
+  absl::flat_hash_set<std::string> seen;
+  for (int i = 0; i < m.services_size(); ++i) {
+    const std::string field = absl::StrCat("services[", i, "].name");
+    const std::string& name = m.services(i).name();
+    if (absl::Status s = CheckString(field, name, true); !s.ok()) return s;
+    if (!IsQualifiedName(name)) {
+      return Bad(field, absl::StrCat(Quoted(name), " is not a fully-qualified service name"));
+    }
+    if (!seen.insert(name).second)
+      return Bad(field, absl::StrCat(Quoted(name), " is listed twice"));
+    const google::protobuf::ServiceDescriptor* service = out.pool->FindServiceByName(name);
+    if (service == nullptr) {
+      return Bad(field, absl::StrCat("service ", Quoted(name),
+                                     " is not defined in the manifest's descriptors"));
+    }
+    out.services.push_back(service);
+  }
+  return out;
+}
+
 absl::Status ValidateManifest(const PluginManifest& m) {
   if (absl::Status s = CheckString("name", m.name(), true); !s.ok()) return s;
   if (!IsValidPluginName(m.name())) {
@@ -209,7 +218,7 @@ absl::Status ValidateManifest(const PluginManifest& m) {
   if (absl::Status s = ValidateVersions(m); !s.ok()) return s;
   if (absl::Status s = CheckString("description", m.description(), false); !s.ok()) return s;
   if (absl::Status s = ValidateSandbox(m.sandbox()); !s.ok()) return s;
-  return ValidateServices(m);
+  return BuildManifestServices(m).status();
 }
 
 }  // namespace paddock::host

@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
+#include "host/manifest_validate.h"
 #include "host/string_view_compat.h"
 
 namespace paddock::host {
@@ -12,23 +13,12 @@ namespace pb = google::protobuf;
 
 absl::StatusOr<std::shared_ptr<const MethodCatalog>> MethodCatalog::Create(
     const paddock::v1::PluginManifest& manifest) {
+  absl::StatusOr<ManifestServices> built = BuildManifestServices(manifest);
+  if (!built.ok()) return built.status();
   std::shared_ptr<MethodCatalog> c(new MethodCatalog());
-  for (const auto& file : manifest.descriptors().file()) {
-    if (!c->db_.Add(file)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("manifest descriptors: cannot add file ", file.name()));
-    }
-  }
-  c->pool_ = std::make_unique<pb::DescriptorPool>(&c->db_);
+  c->pool_ = std::move(built->pool);
+  c->services_ = std::move(built->services);
   c->factory_ = std::make_unique<pb::DynamicMessageFactory>(c->pool_.get());
-  for (const auto& svc : manifest.services()) {
-    const pb::ServiceDescriptor* d = c->pool_->FindServiceByName(svc.name());
-    if (d == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("manifest: service ", svc.name(), " is not in the descriptors"));
-    }
-    c->services_.push_back(d);
-  }
   return std::shared_ptr<const MethodCatalog>(std::move(c));
 }
 

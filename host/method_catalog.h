@@ -9,7 +9,6 @@
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/descriptor_database.h"
 #include "google/protobuf/dynamic_message.h"
 #include "paddock/v1/manifest.pb.h"
 
@@ -18,7 +17,8 @@ namespace paddock::host {
 // Immutable after Create; thread-safe for concurrent use.
 class MethodCatalog {
  public:
-  // Builds the catalog from `manifest.descriptors()`; only the services listed in
+  // Builds the catalog from `manifest.descriptors()` with BuildManifestServices (the same
+  // check ValidateManifest makes at discovery); only the services listed in
   // `manifest.services()` are callable. InvalidArgument if the descriptors do not build.
   static absl::StatusOr<std::shared_ptr<const MethodCatalog>> Create(
       const paddock::v1::PluginManifest& manifest);
@@ -49,8 +49,7 @@ class MethodCatalog {
  private:
   MethodCatalog() = default;
 
-  google::protobuf::SimpleDescriptorDatabase db_;
-  std::unique_ptr<google::protobuf::DescriptorPool> pool_;
+  std::unique_ptr<google::protobuf::DescriptorPool> pool_;  // Owns services_' descriptors.
   std::unique_ptr<google::protobuf::DynamicMessageFactory> factory_;
   std::vector<const google::protobuf::ServiceDescriptor*> services_;
 };

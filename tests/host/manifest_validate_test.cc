@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 
+#include "host/method_catalog.h"
 #include "host/plugin_fixture.h"
 
 namespace paddock::host {
@@ -145,6 +146,31 @@ TEST_CASE("manifest services and descriptors", "[manifest_validate]") {
               ->mutable_field(0)
               ->set_type(google::protobuf::FieldDescriptorProto::TYPE_MESSAGE);
         }).starts_with("descriptors: file \"grpc/health/v1/health.proto\""));
+}
+
+// Found by the manifest fuzz target (tests/fuzz/README.md, findings): a bare section with no
+// services whose descriptors held a message named with invalid UTF-8 passed discovery (the
+// validator built descriptors only for listed services) and was refused at start by the
+// method catalog. Both now build the descriptors with BuildManifestServices.
+TEST_CASE("discovery refuses every manifest start would refuse", "[manifest_validate]") {
+  PluginManifest m = ValidManifest();
+  m.clear_services();
+  m.mutable_descriptors()->mutable_file(0)->mutable_message_type(0)->set_name("Health\xff\xfe");
+  absl::Status at_discovery = ValidateManifest(m);
+  absl::Status at_start = MethodCatalog::Create(m).status();
+  CHECK(at_discovery.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(at_discovery.message())
+            .starts_with("descriptors: file \"grpc/health/v1/health.proto\""));
+  CHECK(at_start == at_discovery);
+
+  // Without services and without descriptors a plugin serves only the lifecycle.
+  PluginManifest bare = ValidManifest();
+  bare.clear_services();
+  bare.clear_descriptors();
+  CHECK(ValidateManifest(bare).ok());
+  auto catalog = MethodCatalog::Create(bare);
+  REQUIRE(catalog.ok());
+  CHECK((*catalog)->MethodNames().empty());
 }
 
 }  // namespace
