@@ -8,7 +8,6 @@
 
 namespace paddock::scheduler {
 
-namespace v1 = paddock::scheduler::v1;
 using google::protobuf::util::TimeUtil;
 
 namespace {

@@ -4,8 +4,6 @@
 
 namespace paddock::scheduler {
 
-namespace v1 = paddock::scheduler::v1;
-
 absl::StatusOr<Schedule> Schedule::FromSpec(const v1::TaskSpec& spec) {
   Schedule s;
   switch (spec.schedule_case()) {

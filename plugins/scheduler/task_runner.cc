@@ -10,8 +10,6 @@
 
 namespace paddock::scheduler {
 
-namespace v1 = paddock::scheduler::v1;
-
 namespace {
 
 // Longest single sleep, so Stop() is seen within this even while a deadline is far away.

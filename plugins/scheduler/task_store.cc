@@ -13,8 +13,6 @@
 
 namespace paddock::scheduler {
 
-namespace v1 = paddock::scheduler::v1;
-
 namespace {
 
 constexpr size_t kMaxFileBytes = 16 << 20;
