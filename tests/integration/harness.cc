@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include <catch2/catch.hpp>
 
 #include "google/protobuf/util/json_util.h"
 
@@ -96,10 +99,23 @@ CmdResult Run(const std::vector<std::string>& argv, const std::string& input, do
   int status = 0;
   waitpid(pid, &status, 0);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (std::string report = SanitizerReport(r.err); !report.empty()) {
+    FAIL_CHECK("sanitizer report from " << argv[0] << ":\n" << report);
+  }
   return r;
 }
 
+double TimeScale() {
+  static const double scale = [] {
+    const char* env = std::getenv("PADDOCK_TEST_TIME_SCALE");
+    double v = env == nullptr ? 1 : std::strtod(env, nullptr);
+    return v >= 1 && v <= 20 ? v : 1.0;
+  }();
+  return scale;
+}
+
 bool WaitFor(const std::function<bool()>& pred, double timeout_s) {
+  timeout_s *= TimeScale();
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   while (std::chrono::steady_clock::now() < deadline) {
@@ -130,10 +146,29 @@ Host::Host(std::string extra_config) : extra_config_(std::move(extra_config)) {
   fs::create_directories(plugin_dir_);
 }
 
+std::string SanitizerReport(const std::string& log) {
+  size_t at = std::string::npos;
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                             "runtime error: ", "SUMMARY: UndefinedBehaviorSanitizer"}) {
+    at = std::min(at, log.find(marker));
+  }
+  if (at == std::string::npos) return "";
+  const size_t begin = log.rfind('\n', at);
+  return log.substr(begin == std::string::npos ? 0 : begin + 1, 6000);
+}
+
 Host::~Host() {
   if (pid_ > 0 && !reaped_) {
+#ifdef PADDOCK_SANITIZER_BUILD
+    kill(pid_, SIGTERM);
+    if (Wait(30) < 0) kill(pid_, SIGKILL);
+#else
     kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
+#endif
+    if (!reaped_) waitpid(pid_, nullptr, 0);
+  }
+  if (std::string report = SanitizerReport(Log()); !report.empty()) {
+    FAIL_CHECK("sanitizer report in paddockd's log (" << log_path_ << "):\n" << report);
   }
 }
 

@@ -40,12 +40,24 @@ struct CmdResult {
   std::string out, err;
 };
 
-// Runs argv to completion (killed after timeout_s) and captures its output.
+// Runs argv to completion (killed after timeout_s) and captures its output. A sanitizer
+// report on its stderr fails the running test.
 CmdResult Run(const std::vector<std::string>& argv, const std::string& input = "",
               double timeout_s = 60);
 
-// Polls `pred` every 10 ms until it is true or `timeout_s` passes. Returns the last value.
+// How much slower than a normal build this one runs: PADDOCK_TEST_TIME_SCALE (a number in
+// [1, 20]; scripts/test-sanitize sets it for ASan+UBSan), else 1. Deadlines that only bound
+// how long the tests wait for something to happen are multiplied by it; what is checked
+// stays the same.
+double TimeScale();
+
+// Polls `pred` every 10 ms until it is true or `timeout_s` (times TimeScale()) passes.
+// Returns the last value.
 bool WaitFor(const std::function<bool()>& pred, double timeout_s);
+
+// The first sanitizer report (ASan, LSan, UBSan) in `log` with the lines around it, or ""
+// if there is none.
+std::string SanitizerReport(const std::string& log);
 
 // True if `pid` exists and is not a zombie.
 bool ProcessAlive(pid_t pid);
@@ -56,7 +68,11 @@ class Host {
   // `extra_config` is spliced into the config JSON object (e.g. "\"plugins\": {...}").
   // Unless it has a "signatures" section, the config turns signature checks off.
   explicit Host(std::string extra_config = "");
-  ~Host();  // SIGKILL if still running.
+  // SIGKILL if still running. In a sanitizer build (PADDOCK_SANITIZER_BUILD) paddockd gets
+  // SIGTERM first, so it stops its plugins and LeakSanitizer checks it at exit; then the
+  // test fails if paddockd's log holds a sanitizer report (its own, or a plugin's: plugins'
+  // stderr is in that log).
+  ~Host();
 
   // Copies (or links) a plugin binary into the plugin directory as `file_name`.
   void AddPlugin(const std::string& binary, const std::string& file_name);
