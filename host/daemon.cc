@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/server_builder.h"
@@ -261,10 +263,21 @@ int RunDaemon(const DaemonOptions& options) {
           absl::StrCat("control socket: ", (*control)->path(), " (try: paddockctl list)"));
   l.Run();
 
-  metrics_endpoint.reset();  // Before the supervisor it reads goes away.
-  (*control)->Stop();
-  (*invoke)->Shutdown(absl::Seconds(1));
-  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  // Control handlers still in flight may be waiting on a task posted to the loop (List,
+  // Status, ...); the servers' Shutdown waits for those handlers, so the loop keeps serving
+  // posted tasks until the servers are down. The supervisor refuses new actions by now.
+  // The metrics endpoint (it reads supervisor snapshots) stops first.
+  std::atomic<bool> servers_down{false};
+  std::thread stopper([&] {
+    metrics_endpoint.reset();
+    (*control)->Stop();
+    (*invoke)->Shutdown(absl::Seconds(1));
+    server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+    servers_down = true;
+    l.Post([] {});  // Wake the loop to see it.
+  });
+  l.ServePostedUntil([&] { return servers_down.load(); });
+  stopper.join();
   HostLog(LogLevel::kInfo, "paddockd stopped");
   // Anything still alive (second signal) dies with us through PR_SET_PDEATHSIG.
   return 0;

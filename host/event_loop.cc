@@ -1,5 +1,6 @@
 #include "host/event_loop.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -103,6 +104,14 @@ void EventLoop::FireTimers() {
     auto node = timers_.extract(timers_.begin());
     timer_deadlines_.erase(node.key().second);
     node.mapped()();
+  }
+}
+
+void EventLoop::ServePostedUntil(const std::function<bool()>& done) {
+  while (!done()) {
+    pollfd p{wake_.get(), POLLIN, 0};
+    poll(&p, 1, 50);  // EINTR or a timeout: just check `done` again.
+    DrainPosted();
   }
 }
 

@@ -47,6 +47,11 @@ class EventLoop {
   void Run();
   // Makes Run() return after the current iteration. Thread-safe.
   void Quit();
+  // After Run() has returned: runs posted tasks only (no descriptors, no timers) until
+  // `done` returns true. Lets threads that wait on a posted task (control requests still in
+  // flight while the servers shut down) finish instead of blocking forever. `done` is
+  // checked after every wake-up and at least every 50 ms. Loop thread only.
+  void ServePostedUntil(const std::function<bool()>& done);
 
   // Now, by the loop's clock.
   static absl::Time Now() { return absl::Now(); }

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <future>
 #include <thread>
 
 using paddock::UniqueFd;
@@ -66,4 +68,40 @@ TEST_CASE("Post from other threads runs on the loop thread", "[event_loop]") {
   for (auto& t : posters) t.join();
   CHECK(ran == 400);
   CHECK(same_thread);
+}
+
+TEST_CASE("after Run returns, ServePostedUntil still serves threads waiting on a post",
+          "[event_loop]") {
+  auto loop = EventLoop::Create();
+  REQUIRE(loop.ok());
+  (*loop)->Quit();
+  (*loop)->Run();  // Returns at once: the loop is "stopped", as in paddockd's shutdown.
+
+  std::atomic<bool> finished{false};
+  std::atomic<int> got{0};
+  std::thread waiter([&] {  // No Catch2 macros off the main thread: they are not thread-safe.
+    // What a control handler does: post a task and wait for its result.
+    std::promise<int> p;
+    auto f = p.get_future();
+    (*loop)->Post([&] { p.set_value(42); });
+    got = f.get();
+    finished = true;
+    (*loop)->Post([] {});
+  });
+  (*loop)->ServePostedUntil([&] { return finished.load(); });
+  waiter.join();
+  CHECK(got == 42);
+}
+
+TEST_CASE("ServePostedUntil returns when done becomes true without any post", "[event_loop]") {
+  auto loop = EventLoop::Create();
+  REQUIRE(loop.ok());
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    done = true;  // No Post: the 50 ms poll bound must notice it.
+  });
+  (*loop)->ServePostedUntil([&] { return done.load(); });
+  t.join();
+  CHECK(done);
 }
