@@ -47,12 +47,4 @@ absl::StatusOr<std::string> TryReap(int pidfd) {
   return DescribeExit(info.si_code, info.si_status);
 }
 
-void KillAndReap(int pidfd) {
-  (void)SignalPidfd(pidfd, SIGKILL);
-  siginfo_t info{};
-  while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) != 0 &&
-         errno == EINTR) {
-  }
-}
-
 }  // namespace paddock::host

@@ -14,9 +14,6 @@ absl::Status SignalPidfd(int pidfd, int sig);
 // is still running, otherwise how it ended ("exited with status 1", "killed by SIGKILL").
 absl::StatusOr<std::string> TryReap(int pidfd);
 
-// SIGKILLs the process and waits for it. For error paths right after a spawn.
-void KillAndReap(int pidfd);
-
 // How a waitid() result reads to a human.
 std::string DescribeExit(int code, int status);
 

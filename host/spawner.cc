@@ -18,6 +18,7 @@
 #include "paddock/errno_status.h"
 #include "plugin-sdk/frame.h"
 #include "sandbox/caps.h"
+#include "sandbox/clone.h"
 #include "sandbox/launcher.h"
 
 namespace paddock::host {
@@ -231,7 +232,7 @@ absl::StatusOr<std::unique_ptr<Instance>> SpawnInstance(const SpawnRequest& req,
   if (child->seccomp_listener.valid()) {
     auto monitor = sandbox::ViolationMonitor::Create(std::move(child->seccomp_listener));
     if (!monitor.ok()) {
-      KillAndReap(inst->pidfd.get());
+      sandbox::KillAndReap(inst->pidfd.get());
       return monitor.status();
     }
     inst->violations = std::move(*monitor);
@@ -240,7 +241,7 @@ absl::StatusOr<std::unique_ptr<Instance>> SpawnInstance(const SpawnRequest& req,
   // The socketpair buffer holds the whole bootstrap (a few KiB), so this does not block on
   // the child; a child that died already makes it fail with EPIPE, reported as such.
   if (auto st = sdk::WriteFrame(inst->bootstrap.get(), boot); !st.ok()) {
-    KillAndReap(inst->pidfd.get());
+    sandbox::KillAndReap(inst->pidfd.get());
     return absl::UnavailableError(absl::StrCat("writing bootstrap: ", st.message()));
   }
   guard.Release();

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include "sandbox/kernel.h"
 
@@ -22,6 +23,14 @@ pid_t CloneWithPidfd(uint64_t flags, int* pidfd_out) {
   }
   if (pid > 0) *pidfd_out = pidfd;
   return static_cast<pid_t>(pid);
+}
+
+void KillAndReap(int pidfd) {
+  kernel::PidfdSendSignal(pidfd, SIGKILL);
+  siginfo_t info{};
+  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) < 0 &&
+         errno == EINTR) {
+  }
 }
 
 }  // namespace paddock::sandbox

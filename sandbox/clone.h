@@ -18,4 +18,8 @@ namespace paddock::sandbox {
 // async-signal-safe calls and raw syscalls (kernel.h) until it execs.
 pid_t CloneWithPidfd(uint64_t flags, int* pidfd_out);
 
+// SIGKILLs the child behind `pidfd` (a child of the calling process) and waits until it is
+// reaped. For error paths right after a launch; does not close `pidfd`.
+void KillAndReap(int pidfd);
+
 }  // namespace paddock::sandbox

@@ -159,14 +159,6 @@ ChildResult ConfineAndExec(ChildPlan& plan) {
 }
 
 // Reaps a child that failed or must be abandoned during the launch.
-void KillAndReap(int pidfd) {
-  kernel::PidfdSendSignal(pidfd, SIGKILL);
-  siginfo_t info{};
-  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) < 0 &&
-         errno == EINTR) {
-  }
-}
-
 // "launch: STEP[ DETAIL]" for a failure the child reported.
 std::string FailureContext(const ChildPlan& plan, const LaunchSpec& spec,
                            const ChildFailure& failure) {

@@ -43,6 +43,7 @@
 #include "host/spawner.h"
 #include "plugin-sdk/frame.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/clone.h"
 
 namespace {
 
@@ -210,7 +211,7 @@ class Bench {
 
   static void Stop(Started& s) {
     s.client.reset();
-    paddock::host::KillAndReap(s.inst->pidfd.get());
+    paddock::sandbox::KillAndReap(s.inst->pidfd.get());
     paddock::host::RemoveRuntimeDir(s.inst->runtime_dir);
     s.inst.reset();  // The cgroup goes with it.
   }
