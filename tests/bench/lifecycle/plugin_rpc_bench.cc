@@ -39,7 +39,6 @@
 #include "host/grant.h"
 #include "host/plugin_client.h"
 #include "host/plugin_image.h"
-#include "host/process.h"
 #include "host/spawner.h"
 #include "plugin-sdk/frame.h"
 #include "sandbox/cgroup.h"
