@@ -14,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "host/invoke_server.h"
-#include "host/process.h"
 #include "paddock/errno_status.h"
 #include "plugin-sdk/frame.h"
 #include "sandbox/caps.h"
