@@ -142,9 +142,14 @@ void Supervisor::OnNextHealthy(Slot& slot, Instance& next) {
   absl::Duration soak = absl::Milliseconds(config_.config.reload().soak_ms());
   absl::Time until = absl::Now() + soak;
   Instance* key = &next;
-  std::function<void()> probe;
+  // The step re-arms itself through closures that hold it strongly while they are queued;
+  // the step itself only holds a weak reference, so it is freed when the chain ends (a
+  // self-capturing shared_ptr was a cycle, leaked on every reload: LeakSanitizer).
   auto step = std::make_shared<std::function<void()>>();
-  *step = [this, &slot, key, until, step] {
+  std::weak_ptr<std::function<void()>> weak_step = step;
+  *step = [this, &slot, key, until, weak_step] {
+    std::shared_ptr<std::function<void()>> self = weak_step.lock();
+    if (self == nullptr) return;
     Instance* i = FindInstance(slot, key);
     if (i == nullptr || i != slot.next.get() || i->kill_sent) return;
     if (absl::Now() >= until) {
@@ -153,23 +158,23 @@ void Supervisor::OnNextHealthy(Slot& slot, Instance& next) {
     }
     std::shared_ptr<PluginClient> client = i->client;
     absl::Duration timeout = absl::Milliseconds(config_.config.health().timeout_ms());
-    deps_.workers->Run([this, &slot, key, client, timeout, step] {
+    deps_.workers->Run([this, &slot, key, client, timeout, self] {
       absl::Status st = client->CheckHealth(timeout);
-      deps_.loop->Post([this, &slot, key, st, step] {
+      deps_.loop->Post([this, &slot, key, st, self] {
         Instance* j = FindInstance(slot, key);
         if (j == nullptr || j != slot.next.get()) return;
         if (!st.ok()) {
           FailInstance(slot, *j, absl::StrCat("unhealthy during the soak period: ", st.message()));
           return;
         }
-        deps_.loop->RunAfter(kSoakProbeInterval, *step);
+        deps_.loop->RunAfter(kSoakProbeInterval, [self] { (*self)(); });
       });
     });
   };
   if (soak <= absl::ZeroDuration()) {
     Flip(slot);
   } else {
-    deps_.loop->RunAfter(std::min(kSoakProbeInterval, soak), *step);
+    deps_.loop->RunAfter(std::min(kSoakProbeInterval, soak), [step] { (*step)(); });
   }
 }
 

@@ -215,7 +215,9 @@ TEST_CASE("a one-shot fires once, and tasks survive a restart, a kill -9 and a r
   Call(host, "AddTask", R"({"task":{"name":"nightly","cron":{"expression":"0 3 * * *"}}})");
   REQUIRE(WaitFor(
       [&] {
-        const json::Value* t = ListedTask(Call(host, "ListTasks", "{}"), "once");
+        // The list must outlive `t`, which points into it (ASan: use-after-free).
+        const json::Value list = Call(host, "ListTasks", "{}");
+        const json::Value* t = ListedTask(list, "once");
         return t != nullptr && At(*t, {"state"}).string == "TASK_DONE";
       },
       5));
