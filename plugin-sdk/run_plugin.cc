@@ -125,8 +125,13 @@ int RunPlugin(std::unique_ptr<Plugin> plugin, int argc, char** argv) {
                          {"instance", boot->instance_id()}});
 
   sdk::ContextImpl ctx(*boot);
+  // Declared after ctx so that the plugin, and every MetricHandle it holds, is destroyed
+  // before the context and its metrics registry (locals die in reverse order; the by-value
+  // parameter would die only in the caller, after ctx: a handle then unregistered itself
+  // from a freed registry, and log-aggregator spun at exit until the host's SIGKILL).
+  std::unique_ptr<Plugin> owned = std::move(plugin);
   sdk::InflightTracker inflight;
-  sdk::Instance instance(*plugin, ctx, *manifest, inflight, **shutdown);
+  sdk::Instance instance(*owned, ctx, *manifest, inflight, **shutdown);
   if (absl::Status st = instance.Start(); !st.ok()) return FailStart(st, kExitStartFailed);
 
   std::vector<std::string> service_names;

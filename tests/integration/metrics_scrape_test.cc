@@ -191,3 +191,19 @@ TEST_CASE("metrics.disabled serves nothing, other paths and methods are refused"
   std::string text = HttpGet(addr);
   CHECK(SeriesValue(text, "paddock_host_invalid_plugin_files") == 0);
 }
+
+// A plugin keeps function-backed metrics (MetricHandle) as members; they must unregister from
+// a registry that is still alive when the plugin is destroyed at exit. log-aggregator holds
+// such handles: it must exit by itself, not be SIGKILLed after the grace period.
+TEST_CASE("a plugin holding metric handles exits cleanly when stopped", "[metrics]") {
+  Host host(kConfig);
+  host.AddPlugin(BundledPlugin("log-aggregator"), "log-aggregator");
+  REQUIRE(host.Start());
+  REQUIRE(host.WaitForState("log-aggregator", v1::STATE_SERVING, 15));
+  REQUIRE(host.Ctl({"stop", "log-aggregator"}).exit_code == 0);
+  REQUIRE(host.WaitForState("log-aggregator", v1::STATE_STOPPED, 15));
+  const std::string log = host.Log();
+  INFO(log);
+  CHECK(log.find("log-aggregator g1 exited with status 0") != std::string::npos);
+  CHECK(log.find("SIGKILL") == std::string::npos);
+}
