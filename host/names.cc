@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "plugin-sdk/manifest_section.h"
+
 namespace paddock::host {
 namespace {
 
@@ -55,11 +57,7 @@ constexpr std::array<std::string_view, 41> kCapabilities = {
 }  // namespace
 
 bool IsValidPluginName(std::string_view name) {
-  if (name.empty() || name.size() > 63 || !(name[0] >= 'a' && name[0] <= 'z')) return false;
-  for (char c : name) {
-    if (!IsLowerOrDigit(c) && c != '-') return false;
-  }
-  return true;
+  return sdk::IsValidPluginName(name);  // One rule for the SDK's build tool and the host.
 }
 
 bool IsValidSocketName(std::string_view name) {
