@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -250,6 +252,8 @@ absl::Status SetElement(const json::Value& v, absl::string_view path, const Fiel
   return FillMessage(v, path, sub);
 }
 
+std::string MapKeyText(const Message& entry);
+
 absl::Status FillMap(const json::Value& v, absl::string_view path, const FieldDescriptor* field,
                      Message* msg) {
   if (v.kind != json::Value::Kind::kObject) {
@@ -258,6 +262,10 @@ absl::Status FillMap(const json::Value& v, absl::string_view path, const FieldDe
   const Descriptor* entry_type = field->message_type();
   const FieldDescriptor* key_field = entry_type->map_key();
   const FieldDescriptor* value_field = entry_type->map_value();
+  // json::Parse refuses repeated keys as written; this catches different spellings of one
+  // value ("80" and "0080" for an integer key), which would otherwise reach the wire as two
+  // entries and leave the receiver to keep whichever came last.
+  absl::flat_hash_map<std::string, std::string> written_as;
   for (const json::Member& m : v.object) {
     const std::string entry_path = MapKeyPath(path, m.key);
     Message* entry = msg->GetReflection()->AddMessage(msg, field);
@@ -271,6 +279,12 @@ absl::Status FillMap(const json::Value& v, absl::string_view path, const FieldDe
       key = json::Value::Bool(m.key == "true");
     }
     if (absl::Status s = SetScalar(key, entry_path, key_field, entry); !s.ok()) return s;
+    auto [it, inserted] = written_as.emplace(MapKeyText(*entry), m.key);
+    if (!inserted) {
+      std::string first;
+      json::AppendQuoted(it->second, &first);
+      return Fail(entry_path, key, absl::StrCat("the same key as ", first));
+    }
     if (m.value.kind == json::Value::Kind::kNull &&
         value_field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
       return Fail(entry_path, m.value, "map values must not be null");
@@ -441,11 +455,53 @@ std::string MapKeyText(const Message& entry) {
   return k.number_text;
 }
 
+absl::Status CheckMapKeysUnique(const Message& msg, const std::string& path) {
+  const Reflection* r = msg.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  r->ListFields(msg, &fields);
+  for (const FieldDescriptor* f : fields) {
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string field_path = FieldPath(path, f->name());
+    if (!f->is_repeated()) {
+      if (absl::Status s = CheckMapKeysUnique(r->GetMessage(msg, f), field_path); !s.ok()) return s;
+      continue;
+    }
+    absl::flat_hash_set<std::string> keys;
+    for (int i = 0; i < r->FieldSize(msg, f); ++i) {
+      const Message& item = r->GetRepeatedMessage(msg, f, i);
+      if (f->is_map()) {
+        std::string key = MapKeyText(item);
+        const std::string item_path = MapKeyPath(field_path, key);
+        if (!keys.insert(key).second) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(field_path, ": key ", key, " is given twice (written two ways)"));
+        }
+        const FieldDescriptor* value = item.GetDescriptor()->map_value();
+        if (value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && r->HasField(item, value)) {
+          if (absl::Status s =
+                  CheckMapKeysUnique(item.GetReflection()->GetMessage(item, value), item_path);
+              !s.ok()) {
+            return s;
+          }
+        }
+      } else if (absl::Status s = CheckMapKeysUnique(item, absl::StrCat(field_path, "[", i, "]"));
+                 !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status JsonToMessage(const json::Value& v, google::protobuf::Message* msg) {
   msg->Clear();
   return FillMessage(v, "", msg);
+}
+
+absl::Status CheckMapKeysUnique(const google::protobuf::Message& msg) {
+  return CheckMapKeysUnique(msg, "");
 }
 
 json::Value MessageToJson(const google::protobuf::Message& msg) {

@@ -22,6 +22,11 @@ namespace paddock::host {
 // InvalidArgument naming the path and the source position on any mismatch.
 absl::Status JsonToMessage(const json::Value& v, google::protobuf::Message* msg);
 
+// Returns InvalidArgument naming the first map in `msg` (at any depth) that holds one key
+// twice, which protobuf's own JSON parser lets through when the key is spelled two ways
+// ({"80": 1, "0080": 0} for an integer key); OK otherwise.
+absl::Status CheckMapKeysUnique(const google::protobuf::Message& msg);
+
 // Returns every field of `msg` under its proto name: scalars and lists even when they hold
 // their defaults (so the output shows the effective values), submessages and fields with
 // presence (proto3 `optional`, oneof members) only when set, map entries sorted by key, 64-bit

@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
+#include "host/json_proto.h"
 #include "host/manifest_validate.h"
 #include "host/string_view_compat.h"
 
@@ -89,6 +90,10 @@ absl::StatusOr<std::string> MethodCatalog::JsonToRequest(const pb::MethodDescrip
     if (!st.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "request JSON for ", m->input_type()->full_name(), ": ", st.message().as_string()));
+    }
+    if (absl::Status st = CheckMapKeysUnique(*msg); !st.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("request JSON for ", m->input_type()->full_name(), ": ", st.message()));
     }
   }
   std::string out;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "google/protobuf/descriptor.pb.h"
+#include "map_message.h"
 #include "paddock/v1/control.pb.h"
 
 using paddock::host::MethodCatalog;
@@ -84,4 +85,24 @@ TEST_CASE("server-streaming methods resolve when the caller can stream", "[metho
   REQUIRE(logs.ok());
   CHECK((*logs)->server_streaming());
   CHECK((*c)->Resolve("List", MethodCatalog::Shape::kUnaryOrServerStream).ok());
+}
+
+TEST_CASE("one map key spelled two ways is refused, not sent twice", "[method_catalog]") {
+  // protobuf's JSON parser takes {"80": 1, "0080": 0} as two entries for key 80; the plugin
+  // would keep the last. Found by tests/fuzz/control_json_fuzz.
+  paddock::v1::PluginManifest manifest;
+  manifest.set_name("maps");
+  *manifest.mutable_descriptors()->add_file() = paddock::test::MapsFile();
+  manifest.add_services()->set_name("paddock.test.MapService");
+  auto c = MethodCatalog::Create(manifest);
+  REQUIRE(c.ok());
+  auto m = (*c)->Resolve("Set");
+  REQUIRE(m.ok());
+  CHECK((*c)->JsonToRequest(*m, R"({"ports": {"80": 6166098, "443": 0}})").ok());
+  auto dup = (*c)->JsonToRequest(*m, R"({"ports": {"80": 6166098, "0080": 0}})");
+  REQUIRE(absl::IsInvalidArgument(dup.status()));
+  CHECK(dup.status().message() ==
+        "request JSON for paddock.test.Maps: ports: key 80 is given twice (written two ways)");
+  CHECK(absl::IsInvalidArgument(
+      (*c)->JsonToRequest(*m, R"({"child": {"ports": {"1": 1, "01": 1}}})").status()));
 }

@@ -1,0 +1,62 @@
+#include "host/json_proto.h"
+
+#include <catch2/catch.hpp>
+
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "map_message.h"
+
+namespace pb = google::protobuf;
+using paddock::host::CheckMapKeysUnique;
+using paddock::host::JsonToMessage;
+
+namespace {
+
+struct Maps {
+  pb::DescriptorPool pool;
+  pb::DynamicMessageFactory factory;
+  std::unique_ptr<pb::Message> msg;
+  Maps() {
+    REQUIRE(pool.BuildFile(paddock::test::MapsFile()) != nullptr);
+    msg.reset(factory.GetPrototype(pool.FindMessageTypeByName("paddock.test.Maps"))->New());
+  }
+  absl::Status Fill(const char* text) {
+    auto v = paddock::host::json::Parse(text);
+    REQUIRE(v.ok());
+    return JsonToMessage(*v, msg.get());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("json_proto fills integer- and bool-keyed maps", "[json_proto]") {
+  Maps m;
+  REQUIRE(m.Fill(R"({"ports": {"80": 1, "443": 2}, "flags": {"true": "t"}})").ok());
+  CHECK(CheckMapKeysUnique(*m.msg).ok());
+  CHECK(paddock::host::json::Serialize(paddock::host::MessageToJson(*m.msg)) ==
+        R"({"ports":{"443":2,"80":1},"flags":{"true":"t"}})");
+}
+
+TEST_CASE("json_proto refuses one map key spelled two ways", "[json_proto]") {
+  Maps m;
+  absl::Status s = m.Fill(R"({"ports": {"80": 1, "0080": 0}})");
+  REQUIRE(absl::IsInvalidArgument(s));
+  CHECK(s.message() == R"(ports."0080": the same key as "80" (line 1, column 29))");
+  s = m.Fill(R"({"child": {"ports": {"7": 1, "07": 2}}})");
+  CHECK(s.message().find("the same key as \"7\"") != std::string_view::npos);
+}
+
+TEST_CASE("CheckMapKeysUnique finds a key given twice at any depth", "[json_proto]") {
+  Maps m;
+  const pb::Descriptor* d = m.msg->GetDescriptor();
+  pb::Message* child =
+      m.msg->GetReflection()->MutableMessage(m.msg.get(), d->FindFieldByName("child"));
+  const pb::FieldDescriptor* ports = d->FindFieldByName("ports");
+  for (uint32_t port : {80u, 443u, 80u}) {
+    pb::Message* entry = child->GetReflection()->AddMessage(child, ports);
+    entry->GetReflection()->SetUInt32(entry, entry->GetDescriptor()->map_key(), port);
+  }
+  absl::Status s = CheckMapKeysUnique(*m.msg);
+  REQUIRE(absl::IsInvalidArgument(s));
+  CHECK(s.message() == "child.ports: key 80 is given twice (written two ways)");
+}
