@@ -56,11 +56,11 @@ bool IsQualifiedName(const std::string& s) {
 
 absl::Status ValidateVersions(const PluginManifest& m) {
   if (absl::Status s = CheckString("version", m.version(), true); !s.ok()) return s;
-  if (absl::StatusOr<SemVer> v = ParseSemVer(m.version()); !v.ok()) {
+  if (absl::StatusOr<sdk::SemVer> v = sdk::ParseSemVer(m.version()); !v.ok()) {
     return Bad("version", v.status().message());
   }
   if (absl::Status s = CheckString("sdk_protocol", m.sdk_protocol(), true); !s.ok()) return s;
-  absl::StatusOr<SemVer> p = ParseSemVer(m.sdk_protocol());
+  absl::StatusOr<sdk::SemVer> p = sdk::ParseSemVer(m.sdk_protocol());
   if (!p.ok()) return Bad("sdk_protocol", p.status().message());
   if (!IsSupportedSdkProtocol(*p)) {
     return Bad(
@@ -163,12 +163,12 @@ absl::Status ValidateSandbox(const paddock::v1::SandboxRequest& sb) {
 
 }  // namespace
 
-bool IsSupportedSdkProtocol(const SemVer& v) {
+bool IsSupportedSdkProtocol(const sdk::SemVer& v) {
   // >=1.0.0 <2.0.0 with the usual range semantics (as npm and cargo read it): pre-releases
   // are not in the range, so "1.1.0-rc1" and "2.0.0-rc1" are both refused.
-  const SemVer min{1, 0, 0, {}, ""};
-  const SemVer max{2, 0, 0, {}, ""};
-  return v.prerelease.empty() && CompareSemVer(v, min) >= 0 && CompareSemVer(v, max) < 0;
+  const sdk::SemVer min{1, 0, 0, {}, ""};
+  const sdk::SemVer max{2, 0, 0, {}, ""};
+  return v.prerelease.empty() && sdk::CompareSemVer(v, min) >= 0 && sdk::CompareSemVer(v, max) < 0;
 }
 
 absl::StatusOr<ManifestServices> BuildManifestServices(const PluginManifest& m) {

@@ -8,8 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "google/protobuf/descriptor.h"
-#include "host/semver.h"
 #include "paddock/v1/manifest.pb.h"
+#include "plugin-sdk/semver.h"
 
 namespace paddock::host {
 
@@ -23,7 +23,7 @@ inline constexpr int kMaxManifestSockets = 16;
 inline constexpr int kMaxManifestSyscallGroups = 32;
 
 // True when `v` is in kSupportedSdkProtocol.
-bool IsSupportedSdkProtocol(const SemVer& v);
+bool IsSupportedSdkProtocol(const sdk::SemVer& v);
 
 // The services a manifest declares, resolved in a pool built from its own descriptors.
 struct ManifestServices {

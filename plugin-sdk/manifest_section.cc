@@ -3,10 +3,9 @@
 
 #include <set>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "plugin-sdk/semver.h"
 
 // Defined by the .cc that paddock-manifest-gen writes for each plugin; weak, so the SDK
 // links (and EmbeddedManifest reports NotFound) in executables that have no manifest.
@@ -26,25 +25,6 @@ uint32_t LoadLe32(std::string_view b) {
 
 void AppendLe32(std::string* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-bool IsAlnumOrDash(absl::string_view s) {
-  for (char c : s) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-  }
-  return true;
-}
-
-bool IsNumeric(absl::string_view s) {
-  for (char c : s) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
-// "0" or a number without leading zeros.
-bool IsSemverNumber(absl::string_view s) {
-  return !s.empty() && IsNumeric(s) && (s.size() == 1 || s[0] != '0');
 }
 
 // [a-z] followed by up to `max_rest` of [a-z0-9] and `extra`.
@@ -110,33 +90,7 @@ absl::StatusOr<v1::PluginManifest> DecodeManifestSection(std::string_view sectio
 
 bool IsValidPluginName(std::string_view name) { return IsLowerName(name, 62, "-"); }
 
-bool IsValidSemver(std::string_view version_in) {
-  absl::string_view version(version_in.data(), version_in.size());
-  absl::string_view build, pre;
-  if (size_t plus = version.find('+'); plus != absl::string_view::npos) {
-    build = version.substr(plus + 1);
-    version = version.substr(0, plus);
-    if (build.empty()) return false;
-    for (absl::string_view id : absl::StrSplit(build, '.')) {
-      if (id.empty() || !IsAlnumOrDash(id)) return false;
-    }
-  }
-  if (size_t dash = version.find('-'); dash != absl::string_view::npos) {
-    pre = version.substr(dash + 1);
-    version = version.substr(0, dash);
-    if (pre.empty()) return false;
-    for (absl::string_view id : absl::StrSplit(pre, '.')) {
-      if (id.empty() || !IsAlnumOrDash(id)) return false;
-      if (IsNumeric(id) && !IsSemverNumber(id)) return false;  // No leading zeros.
-    }
-  }
-  std::vector<absl::string_view> core = absl::StrSplit(version, '.');
-  if (core.size() != 3) return false;
-  for (absl::string_view n : core) {
-    if (!IsSemverNumber(n)) return false;
-  }
-  return true;
-}
+bool IsValidSemver(std::string_view version) { return ParseSemVer(version).ok(); }
 
 absl::Status ValidateManifest(const v1::PluginManifest& m) {
   if (!IsValidPluginName(m.name())) {

@@ -1,10 +1,10 @@
-#include "host/semver.h"
+#include "plugin-sdk/semver.h"
 
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
-namespace paddock::host {
+namespace paddock::sdk {
 namespace {
 
 SemVer V(std::string_view s) {
@@ -44,4 +44,4 @@ TEST_CASE("semver precedence follows semver.org 11", "[semver]") {
 }
 
 }  // namespace
-}  // namespace paddock::host
+}  // namespace paddock::sdk

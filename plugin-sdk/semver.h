@@ -1,5 +1,6 @@
 // Semantic versions (semver.org 2.0.0): parsing and precedence, for plugin versions and
-// the SDK protocol version a plugin speaks.
+// the SDK protocol version a plugin speaks. The SDK checks a manifest with it; the host
+// also compares versions with it (host/manifest_validate.cc).
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace paddock::host {
+namespace paddock::sdk {
 
 // MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD].
 struct SemVer {
@@ -27,4 +28,4 @@ absl::StatusOr<SemVer> ParseSemVer(std::string_view text);
 // Semver precedence: <0 when a < b, 0 when equal (build metadata ignored), >0 when a > b.
 int CompareSemVer(const SemVer& a, const SemVer& b);
 
-}  // namespace paddock::host
+}  // namespace paddock::sdk

@@ -1,12 +1,12 @@
-#include "host/semver.h"
+#include "plugin-sdk/semver.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "host/json.h"
+#include "plugin-sdk/json.h"
 
-namespace paddock::host {
+namespace paddock::sdk {
 namespace {
 
 bool AllDigits(absl::string_view s) {
@@ -50,7 +50,7 @@ int CompareIdentifier(const std::string& a, const std::string& b) {
 absl::StatusOr<SemVer> ParseSemVer(std::string_view text_in) {
   const absl::string_view text(text_in.data(), text_in.size());
   std::string quoted;
-  json::AppendQuoted(text_in.substr(0, 64), &quoted);
+  AppendJsonString(&quoted, text_in, 66);
   const auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(
         absl::StrCat(quoted, " is not a semantic version (", why, ")"));
@@ -97,4 +97,4 @@ int CompareSemVer(const SemVer& a, const SemVer& b) {
   return 0;
 }
 
-}  // namespace paddock::host
+}  // namespace paddock::sdk
