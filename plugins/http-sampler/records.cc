@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <cstring>
+#include <limits>
 
 namespace paddock::http_sampler {
 namespace {
@@ -145,7 +146,14 @@ v1::Sample ToSample(const Completed& c, int64_t mono_to_unix_ns) {
   s.set_server_port(r.tuple.dport);
   s.set_ip_version(r.tuple.family);
   s.set_ifindex(r.ifindex);
-  s.set_unix_nanos(static_cast<int64_t>(r.ts_ns) + mono_to_unix_ns);
+  // ts_ns comes from the ring (untrusted like the rest of the record): a sum past int64
+  // saturates instead of overflowing (found by tests/fuzz/http_records_fuzz, UBSan).
+  int64_t unix_nanos;
+  if (r.ts_ns > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
+      __builtin_add_overflow(static_cast<int64_t>(r.ts_ns), mono_to_unix_ns, &unix_nanos)) {
+    unix_nanos = std::numeric_limits<int64_t>::max();
+  }
+  s.set_unix_nanos(unix_nanos);
   s.set_status(c.status);
   s.set_latency_us(c.latency_ns / 1000);
   return s;

@@ -45,7 +45,8 @@ struct Completed {
   uint64_t latency_ns = 0;  // 0 without a response.
 };
 
-// The Sample message for `c`. `mono_to_unix_ns` converts CLOCK_MONOTONIC to Unix time.
+// The Sample message for `c`. `mono_to_unix_ns` converts CLOCK_MONOTONIC to Unix time; a
+// timestamp that would land past the int64 range reads as INT64_MAX.
 v1::Sample ToSample(const Completed& c, int64_t mono_to_unix_ns);
 
 // Holds sampled requests until their response (or the timeout). Not thread-safe: the

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <limits>
 
 namespace {
 
@@ -128,6 +129,17 @@ TEST_CASE("the joiner's bookkeeping stays bounded when every request is answered
   out.clear();
   j.Flush(&out);
   CHECK(out.size() == 1);
+}
+
+TEST_CASE("a timestamp past the int64 range saturates instead of overflowing", "[records]") {
+  hs_request r = Request(1000, 5555);
+  r.ts_ns = 8576542540373688320ull;  // The fuzzer's value; plus 1.7e18 overflows int64.
+  CHECK(ToSample(Completed{r, 0, 0}, 1700000000000000000).unix_nanos() ==
+        std::numeric_limits<int64_t>::max());
+  r.ts_ns = ~0ull;
+  CHECK(ToSample(Completed{r, 0, 0}, 0).unix_nanos() == std::numeric_limits<int64_t>::max());
+  r.ts_ns = 1000;
+  CHECK(ToSample(Completed{r, 0, 0}, 5000).unix_nanos() == 6000);
 }
 
 TEST_CASE("a completed request becomes a Sample", "[records]") {
