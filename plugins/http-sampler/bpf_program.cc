@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "paddock/errno_status.h"
@@ -110,12 +111,13 @@ absl::StatusOr<std::unique_ptr<BpfProgram>> BpfProgram::Load() {
   if (map == MAP_FAILED) return ErrnoStatus(errno, "bpf: mmap the policy map");
   prog->policy_ = static_cast<hs_policy*>(map);
 
-  absl::StatusOr<uint32_t> in = ProgId(prog->ingress_fd());
-  if (!in.ok()) return in.status();
-  absl::StatusOr<uint32_t> out = ProgId(prog->egress_fd());
-  if (!out.ok()) return out.status();
-  prog->ingress_id_ = *in;
-  prog->egress_id_ = *out;
+  for (auto [fd, id] : {std::pair{prog->ingress_fd(), &prog->ingress_id_},
+                        std::pair{prog->egress_fd(), &prog->egress_id_},
+                        std::pair{prog->loopback_fd(), &prog->loopback_id_}}) {
+    absl::StatusOr<uint32_t> got = ProgId(fd);
+    if (!got.ok()) return got.status();
+    *id = *got;
+  }
   return prog;
 }
 
@@ -126,6 +128,7 @@ BpfProgram::~BpfProgram() {
 
 int BpfProgram::ingress_fd() const { return bpf_program__fd(skel_->progs.hs_ingress); }
 int BpfProgram::egress_fd() const { return bpf_program__fd(skel_->progs.hs_egress); }
+int BpfProgram::loopback_fd() const { return bpf_program__fd(skel_->progs.hs_loopback); }
 int BpfProgram::events_fd() const { return bpf_map__fd(skel_->maps.hs_events); }
 
 void BpfProgram::WritePort(uint32_t port, hs_policy value) {

@@ -1,5 +1,5 @@
 // The loaded BPF side of http-sampler: the CO-RE object (embedded as a libbpf skeleton),
-// its two TC programs and its maps. Owns every kernel object it creates; destroying it
+// its three TC programs and its maps. Owns every kernel object it creates; destroying it
 // unloads the programs and frees the maps (filters that still reference a program keep it
 // alive in the kernel, so detach them first: TcOwner does).
 #pragma once
@@ -30,7 +30,7 @@ class PolicySink {
 class BpfProgram final : public PolicySink {
  public:
   // Opens and loads the object: CO-RE relocation against /sys/kernel/btf/vmlinux,
-  // verification of both programs, map creation, mmap of the policy array. Needs CAP_BPF,
+  // verification of the programs, map creation, mmap of the policy array. Needs CAP_BPF,
   // CAP_NET_ADMIN and CAP_PERFMON (or root). Returns the libbpf error with the verifier's
   // tail on failure.
   static absl::StatusOr<std::unique_ptr<BpfProgram>> Load();
@@ -38,13 +38,17 @@ class BpfProgram final : public PolicySink {
   BpfProgram(const BpfProgram&) = delete;
   BpfProgram& operator=(const BpfProgram&) = delete;
 
+  // The programs (sampler.bpf.c): requests on a real interface's ingress, responses on
+  // its egress, and both on a loopback interface's ingress (which sees every packet).
   int ingress_fd() const;
   int egress_fd() const;
+  int loopback_fd() const;
   // The ring buffer map's descriptor.
   int events_fd() const;
-  // Kernel ids of the two programs (as `bpftool prog` shows them).
+  // Kernel ids of the programs (as `bpftool prog` shows them).
   uint32_t ingress_id() const { return ingress_id_; }
   uint32_t egress_id() const { return egress_id_; }
+  uint32_t loopback_id() const { return loopback_id_; }
 
   void WritePort(uint32_t port, hs_policy value) override;
   absl::Status ResetRule(uint32_t rule) override;
@@ -60,7 +64,7 @@ class BpfProgram final : public PolicySink {
   sampler_bpf* skel_ = nullptr;
   hs_policy* policy_ = nullptr;  // mmap of the policy array (HS_PORTS entries).
   size_t policy_bytes_ = 0;
-  uint32_t ingress_id_ = 0, egress_id_ = 0;
+  uint32_t ingress_id_ = 0, egress_id_ = 0, loopback_id_ = 0;
   int ncpus_ = 0;
 };
 

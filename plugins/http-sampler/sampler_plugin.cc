@@ -103,6 +103,7 @@ absl::Status HttpSamplerPlugin::Init(Context& ctx) {
   ExportMetrics(ctx.metrics());
   log::Info("program loaded", {{"ingress_prog_id", std::to_string(program_->ingress_id())},
                                {"egress_prog_id", std::to_string(program_->egress_id())},
+                               {"loopback_prog_id", std::to_string(program_->loopback_id())},
                                {"owner_slot", std::to_string(owner_->slot())},
                                {"generation", std::to_string(ctx.generation())}});
   return absl::OkStatus();
@@ -113,8 +114,8 @@ absl::Status HttpSamplerPlugin::Configure(const ConfigSnapshot& snapshot) {
   if (!s.ok()) return s.status();
   {
     std::lock_guard<std::mutex> lock(owner_mu_);
-    absl::Status st =
-        owner_->SetInterfaces(s->interfaces, program_->ingress_fd(), program_->egress_fd());
+    absl::Status st = owner_->SetInterfaces(
+        s->interfaces, {program_->ingress_fd(), program_->egress_fd(), program_->loopback_fd()});
     if (!st.ok()) return st;
   }
   if (absl::Status st = policy_->Apply(s->policy); !st.ok()) return st;

@@ -1,5 +1,5 @@
 // The http-sampler plugin: loads the BPF program, attaches it to the configured interfaces
-// (TC clsact ingress + egress), reads its ring buffer and serves
+// (TC clsact ingress + egress; ingress only on loopback), reads its ring buffer and serves
 // paddock.http_sampler.v1.HttpSampler. Config: HttpSamplerConfig (http_sampler.proto).
 //
 // Lifetime of the kernel objects: the program and maps live as long as this object holds

@@ -2,6 +2,7 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 
 #include <cstdio>
@@ -63,6 +64,24 @@ absl::StatusOr<int> InterfaceIndex(const std::string& name) {
     return absl::NotFoundError(absl::StrCat("tc: no interface \"", name, "\""));
   }
   return found;
+}
+
+absl::StatusOr<InterfaceInfo> LookupInterface(const std::string& name) {
+  absl::StatusOr<int> index = InterfaceIndex(name);
+  if (!index.ok()) return index.status();
+  // getifaddrs() reads the links over netlink too (RTM_GETLINK) and lists every link, with
+  // its flags, whether or not it has an address.
+  struct ifaddrs* all = nullptr;
+  if (getifaddrs(&all) < 0) return ErrnoStatus(errno, "tc: list interface flags");
+  InterfaceInfo info;
+  info.index = *index;
+  for (struct ifaddrs* i = all; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_name != nullptr && name == i->ifa_name && (i->ifa_flags & IFF_LOOPBACK) != 0) {
+      info.loopback = true;
+    }
+  }
+  freeifaddrs(all);
+  return info;
 }
 
 absl::StatusOr<TcFilter> AttachFilter(int ifindex, bool ingress, int prog_fd) {

@@ -28,6 +28,18 @@ struct TcFilter {
 // Returns the index of interface `name`. NotFound with the name if there is none.
 absl::StatusOr<int> InterfaceIndex(const std::string& name);
 
+// What the sampler needs to know of an interface to attach to it.
+struct InterfaceInfo {
+  int index = 0;
+  // IFF_LOOPBACK (lo): every packet sent on it comes back in on it, so its ingress hook
+  // alone sees both directions of every connection.
+  bool loopback = false;
+};
+
+// Returns index and flags of interface `name` (netlink, as InterfaceIndex). NotFound with
+// the name if there is none.
+absl::StatusOr<InterfaceInfo> LookupInterface(const std::string& name);
+
 // Adds a filter running `prog_fd` on the ingress or egress hook of `ifindex`, creating the
 // clsact qdisc if the interface has none. The kernel picks a free priority (ahead of the
 // filters already there) and handle, so two owners never collide. The filter must return

@@ -112,23 +112,30 @@ absl::Status TcOwner::WriteRecord() const {
   return absl::OkStatus();
 }
 
-absl::Status TcOwner::SetInterfaces(const std::vector<std::string>& names, int ingress_fd,
-                                    int egress_fd) {
-  std::map<std::string, int> wanted;
+absl::Status TcOwner::SetInterfaces(const std::vector<std::string>& names,
+                                    const TcPrograms& programs) {
+  std::map<std::string, InterfaceInfo> wanted;
   for (const std::string& name : names) {
-    absl::StatusOr<int> idx = InterfaceIndex(name);
-    if (!idx.ok()) return idx.status();
-    wanted[name] = *idx;
+    absl::StatusOr<InterfaceInfo> info = LookupInterface(name);
+    if (!info.ok()) return info.status();
+    wanted[name] = *info;
   }
   // Attach the new ones first (coverage never drops), recording as we go so a crash
   // in between leaves a record that the next instance cleans up.
   std::vector<std::string> added;
   absl::Status failure;
-  for (const auto& [name, ifindex] : wanted) {
+  for (const auto& [name, info] : wanted) {
     if (attached_.count(name) != 0) continue;
+    // (hook is ingress, program): a loopback interface's ingress sees both directions.
+    std::vector<std::pair<bool, int>> hooks;
+    if (info.loopback) {
+      hooks = {{true, programs.loopback_fd}};
+    } else {
+      hooks = {{true, programs.ingress_fd}, {false, programs.egress_fd}};
+    }
     std::vector<TcFilter> filters;
-    for (bool ingress : {true, false}) {
-      absl::StatusOr<TcFilter> f = AttachFilter(ifindex, ingress, ingress ? ingress_fd : egress_fd);
+    for (const auto& [ingress, fd] : hooks) {
+      absl::StatusOr<TcFilter> f = AttachFilter(info.index, ingress, fd);
       if (!f.ok()) {
         failure = f.status();
         break;
@@ -142,9 +149,9 @@ absl::Status TcOwner::SetInterfaces(const std::vector<std::string>& names, int i
       failure = s;
       break;
     }
-    paddock::log::Info("attached", {{"interface", name},
-                                    {"ingress", filters[0].ToString()},
-                                    {"egress", filters[1].ToString()}});
+    std::string list;
+    for (const TcFilter& f : filters) absl::StrAppend(&list, list.empty() ? "" : " ", f.ToString());
+    paddock::log::Info("attached", {{"interface", name}, {"filters", list}});
   }
   if (!failure.ok()) {
     for (const std::string& name : added) {

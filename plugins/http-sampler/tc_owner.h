@@ -23,6 +23,13 @@
 
 namespace paddock::http_sampler {
 
+// The loaded programs' descriptors (BpfProgram's), by where they are attached.
+struct TcPrograms {
+  int ingress_fd = -1;   // ingress of a real interface: requests
+  int egress_fd = -1;    // egress of a real interface: responses
+  int loopback_fd = -1;  // ingress of a loopback interface: both
+};
+
 class TcOwner {
  public:
   static constexpr int kSlots = 4;
@@ -35,10 +42,12 @@ class TcOwner {
   TcOwner(const TcOwner&) = delete;
   TcOwner& operator=(const TcOwner&) = delete;
 
-  // Makes the attached interfaces exactly `names`: new ones are attached (ingress and
-  // egress) before removed ones are detached. On failure nothing changes (filters added
-  // by this call are removed again). Not thread-safe.
-  absl::Status SetInterfaces(const std::vector<std::string>& names, int ingress_fd, int egress_fd);
+  // Makes the attached interfaces exactly `names`: new ones are attached before removed
+  // ones are detached. A loopback interface gets one filter, programs.loopback_fd on its
+  // ingress (it sees both directions there); any other gets ingress_fd on ingress and
+  // egress_fd on egress. On failure nothing changes (filters added by this call are
+  // removed again). Not thread-safe.
+  absl::Status SetInterfaces(const std::vector<std::string>& names, const TcPrograms& programs);
   // Detaches every filter of this owner. Returns the first error.
   absl::Status DetachAll();
 
@@ -56,7 +65,7 @@ class TcOwner {
   std::string dir_;
   int slot_ = -1;
   UniqueFd lock_;
-  std::map<std::string, std::vector<TcFilter>> attached_;  // name -> its two filters.
+  std::map<std::string, std::vector<TcFilter>> attached_;  // name -> its filters.
 };
 
 // Removes the filters listed in the record at `path` (stale owner) and the record.

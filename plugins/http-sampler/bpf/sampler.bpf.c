@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
-/* http-sampler: samples HTTP/1.x requests on TC clsact ingress and matches their
- * responses on egress. A CO-RE program: compiled once against vmlinux.h, relocated by
- * libbpf against the running kernel's BTF (the only kernel structures read are
- * sk_buff -> net_device, to learn how long the link-layer header is).
+/* http-sampler: samples HTTP/1.x requests and matches their responses, on TC clsact.
+ * A CO-RE program: compiled once against vmlinux.h, relocated by libbpf against the
+ * running kernel's BTF (the only kernel structures read are sk_buff -> net_device, to
+ * learn how long the link-layer header is).
  *
- * The point of view is the server's: requests arrive on ingress, responses leave on
- * egress (on loopback every packet passes both hooks; each direction is counted once).
+ * The point of view is the server's. Three entry points, one per way of attaching:
+ *   hs_ingress  (ingress of a real interface): requests only;
+ *   hs_egress   (egress of a real interface): responses only;
+ *   hs_loopback (ingress of a loopback interface): both. Everything sent on lo comes back
+ *               in on lo, so its ingress sees each request and each response exactly once
+ *               and one hook does the work that ingress + egress would do twice.
+ * A segment is a request if its first 8 payload bytes start with a method, a response if
+ * they are "HTTP/1.x" followed by " NNN"; anything else stops after those 8 bytes.
  *
  * Per packet, in order (the common path stops early):
  *   1. link type -> L3 offset; IPv4/IPv6 + TCP only; first fragment only;
  *   2. TCP payload start and length (bounded by the IP length, not the skb);
- *   3. ingress: the first 8 payload bytes name a method -> seen++ -> policy lookup by
- *      destination port -> random draw -> only if selected: ring-buffer reservation,
- *      path + Host copy, 4-tuple into the LRU of outstanding requests;
- *      egress: "HTTP/1.x NNN" -> LRU lookup by the reversed tuple -> response record.
+ *   3. the first 8 payload bytes;
+ *      request: seen++ -> policy lookup by destination port -> random draw -> only if
+ *      selected: ring-buffer reservation, path + Host copy, 4-tuple into the LRU of
+ *      outstanding requests;
+ *      response: pending count of the client port (one array load) -> status digits ->
+ *      LRU lookup by the reversed tuple -> response record.
  * Every path returns TC_ACT_UNSPEC, so the next filter (another generation of this
  * program during a reload, or anyone else's) still sees the packet and the verdict
  * stays the qdisc's default.
@@ -380,14 +388,9 @@ static __always_inline void extract(struct __sk_buff *ctx, const struct hs_segme
                 &ev->host_len);
 }
 
-static __always_inline void on_request(struct __sk_buff *ctx, const struct hs_segment *seg) {
-  if (seg->payload_len < 8) return;
-  __u64 word;
-  if (load(ctx, seg->payload_off, &word, sizeof(word)) < 0) return;
-  __u32 method_len = 0;
-  int method = match_method(word, &method_len);
-  if (method == HS_METHOD_UNKNOWN) return;
-
+/* A request with `method` ("NAME " is method_len bytes) starts the segment. */
+static __always_inline void on_request(struct __sk_buff *ctx, const struct hs_segment *seg,
+                                       int method, __u32 method_len) {
   __u32 port = seg->tuple.dport;
   struct hs_policy *pol = bpf_map_lookup_elem(&hs_policy, &port);
   if (!pol) return;
@@ -435,18 +438,23 @@ static __always_inline void on_request(struct __sk_buff *ctx, const struct hs_se
   bpf_map_update_elem(&hs_pending, &seg->tuple, &p, BPF_ANY);
 }
 
+/* True if the 8-byte `word` that starts a segment is "HTTP/1.x" (a status line). */
+static __always_inline int is_status_line(__u64 word) {
+  return (word & MASK(7)) == (W('H', 'T', 'T', 'P', '/', '1', '.', 0) & MASK(7));
+}
+
+/* A status line starts the segment (is_status_line): if a sampled request waits on this
+ * connection, reports the response. */
 static __always_inline void on_response(struct __sk_buff *ctx, const struct hs_segment *seg) {
   if (seg->payload_len < 12) return;
   /* No sampled request waits on this client port: the common case, one array load. */
   __u32 client_port = seg->tuple.dport;
   __u32 *gate = bpf_map_lookup_elem(&hs_pending_ports, &client_port);
   if (!gate || *gate == 0) return;
-  __u8 line[12];
-  if (load(ctx, seg->payload_off, line, sizeof(line)) < 0) return;
-  if (line[0] != 'H' || line[1] != 'T' || line[2] != 'T' || line[3] != 'P' || line[4] != '/' ||
-      line[5] != '1' || line[6] != '.' || line[8] != ' ')
-    return;
-  __u8 d0 = line[9] - '0', d1 = line[10] - '0', d2 = line[11] - '0';
+  __u8 code[4]; /* " NNN" after "HTTP/1.x" */
+  if (load(ctx, seg->payload_off + 8, code, sizeof(code)) < 0) return;
+  if (code[0] != ' ') return;
+  __u8 d0 = code[1] - '0', d1 = code[2] - '0', d2 = code[3] - '0';
   if (d0 < 1 || d0 > 5 || d1 > 9 || d2 > 9) return;
 
   /* The request travelled the other way. */
@@ -485,16 +493,44 @@ static __always_inline void on_response(struct __sk_buff *ctx, const struct hs_s
   submit(ev);
 }
 
+/* The first 8 payload bytes of a segment that has at least `min` of them. 0 on success. */
+static __always_inline int first_word(struct __sk_buff *ctx, const struct hs_segment *seg,
+                                      __u32 min, __u64 *word) {
+  if (seg->payload_len < min) return -1;
+  return load(ctx, seg->payload_off, word, sizeof(*word));
+}
+
 SEC("tc")
 int hs_ingress(struct __sk_buff *ctx) {
   struct hs_segment seg;
-  if (parse_segment(ctx, &seg) == 0) on_request(ctx, &seg);
+  __u64 word;
+  if (parse_segment(ctx, &seg) != 0 || first_word(ctx, &seg, 8, &word) != 0) return TC_ACT_UNSPEC;
+  __u32 method_len = 0;
+  int method = match_method(word, &method_len);
+  if (method != HS_METHOD_UNKNOWN) on_request(ctx, &seg, method, method_len);
   return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
 int hs_egress(struct __sk_buff *ctx) {
   struct hs_segment seg;
-  if (parse_segment(ctx, &seg) == 0) on_response(ctx, &seg);
+  __u64 word;
+  if (parse_segment(ctx, &seg) != 0 || first_word(ctx, &seg, 12, &word) != 0) return TC_ACT_UNSPEC;
+  if (is_status_line(word)) on_response(ctx, &seg);
+  return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int hs_loopback(struct __sk_buff *ctx) {
+  struct hs_segment seg;
+  __u64 word;
+  if (parse_segment(ctx, &seg) != 0 || first_word(ctx, &seg, 8, &word) != 0) return TC_ACT_UNSPEC;
+  __u32 method_len = 0;
+  int method = match_method(word, &method_len);
+  if (method != HS_METHOD_UNKNOWN) {
+    on_request(ctx, &seg, method, method_len);
+  } else if (is_status_line(word)) {
+    on_response(ctx, &seg);
+  }
   return TC_ACT_UNSPEC;
 }

@@ -86,7 +86,7 @@ struct hs_pending {
   __u64 ts_ns;
 };
 
-/* Ring-buffer record: a sampled request, written on ingress. */
+/* Ring-buffer record: a sampled request, written where requests are seen (ingress). */
 struct hs_request {
   __u8 kind; /* HS_KIND_REQUEST */
   __u8 method;
@@ -102,14 +102,15 @@ struct hs_request {
   char host[HS_HOST_MAX];
 };
 
-/* Ring-buffer record: the response to a sampled request, written on egress. */
+/* Ring-buffer record: the response to a sampled request, written where responses are seen
+ * (egress, or ingress of a loopback interface). */
 struct hs_response {
   __u8 kind; /* HS_KIND_RESPONSE */
   __u8 pad;
   __u16 status;
   __u32 ifindex;
   __u64 request_ts_ns;   /* ts_ns of the matched request (with tuple, its identity) */
-  __u64 latency_ns;      /* response's first byte on egress minus the request's on ingress */
+  __u64 latency_ns;      /* when the response's first segment was seen minus the request's */
   struct hs_tuple tuple; /* request direction */
 };
 

@@ -39,19 +39,27 @@ bool Privileged() {
   return false;
 }
 
-// A loaded program with a ring-buffer drain and a test-run helper.
+// Which way a test packet travels, from the server's point of view.
+enum class Dir { kRequest, kResponse };
+
+// A loaded program with a ring-buffer drain and a test-run helper. `loopback`: requests and
+// responses both go through hs_loopback (as on lo's ingress); otherwise requests through
+// hs_ingress and responses through hs_egress (as on a real interface).
 struct Fixture {
   std::unique_ptr<BpfProgram> prog;
   std::unique_ptr<PolicyTable> policy;
   ring_buffer* rb = nullptr;
   std::vector<Record> records;
   int bad = 0;
+  int request_fd = -1, response_fd = -1;
 
-  Fixture() {
+  explicit Fixture(bool loopback = false) {
     auto p = BpfProgram::Load();
     INFO(p.status().ToString());
     REQUIRE(p.ok());
     prog = std::move(*p);
+    request_fd = loopback ? prog->loopback_fd() : prog->ingress_fd();
+    response_fd = loopback ? prog->loopback_fd() : prog->egress_fd();
     policy = std::make_unique<PolicyTable>(prog.get());
     rb = ring_buffer__new(prog->events_fd(), &Fixture::OnRecord, this, nullptr);
     REQUIRE(rb != nullptr);
@@ -76,20 +84,20 @@ struct Fixture {
     REQUIRE(policy->Apply(p).ok());
   }
 
-  // Runs the ingress (or egress) program `repeat` times on `pkt`; returns its verdict, or
+  // Runs the program that sees `dir` `repeat` times on `pkt`; returns its verdict, or
   // -errno when the kernel refused to build an skb from `pkt`.
-  int64_t TryRun(const std::string& pkt, bool ingress = true, int repeat = 1) {
+  int64_t TryRun(const std::string& pkt, Dir dir = Dir::kRequest, int repeat = 1) {
     bpf_test_run_opts opts{};
     opts.sz = sizeof(opts);
     opts.data_in = pkt.data();
     opts.data_size_in = static_cast<uint32_t>(pkt.size());
     opts.repeat = repeat;
-    int err = bpf_prog_test_run_opts(ingress ? prog->ingress_fd() : prog->egress_fd(), &opts);
+    int err = bpf_prog_test_run_opts(dir == Dir::kRequest ? request_fd : response_fd, &opts);
     if (err != 0) return -errno;
     return opts.retval;
   }
-  uint32_t Run(const std::string& pkt, bool ingress = true, int repeat = 1) {
-    int64_t r = TryRun(pkt, ingress, repeat);
+  uint32_t Run(const std::string& pkt, Dir dir = Dir::kRequest, int repeat = 1) {
+    int64_t r = TryRun(pkt, dir, repeat);
     INFO("test run: " << r << " packet bytes " << pkt.size());
     REQUIRE(r >= 0);
     return static_cast<uint32_t>(r);
@@ -128,7 +136,10 @@ std::string Host(const hs_request& r) { return std::string(r.host, r.host_len); 
 
 TEST_CASE("a GET on IPv4 is sampled with method, path, host and 4-tuple", "[bpf]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   fx.SetRate(1000000);
   Flow f{"127.0.0.1", "127.0.0.2", 41000, 8080};
   CHECK(fx.Run(TcpPacket(f,
@@ -154,7 +165,10 @@ TEST_CASE("a GET on IPv4 is sampled with method, path, host and 4-tuple", "[bpf]
 
 TEST_CASE("every standard method is detected, on IPv6 too", "[bpf]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   fx.SetRate(1000000);
   const std::vector<std::pair<std::string, int>> methods = {
       {"GET", HS_METHOD_GET},         {"HEAD", HS_METHOD_HEAD},     {"POST", HS_METHOD_POST},
@@ -178,7 +192,10 @@ TEST_CASE("every standard method is detected, on IPv6 too", "[bpf]") {
 
 TEST_CASE("not HTTP: other TCP payloads, lowercase methods, UDP, empty segments", "[bpf]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   fx.SetRate(1000000);
   Flow f;
   for (const std::string& payload :
@@ -194,9 +211,12 @@ TEST_CASE("not HTTP: other TCP payloads, lowercase methods, UDP, empty segments"
 
 TEST_CASE("rate 0 counts requests as seen and samples none", "[bpf]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   fx.SetRate(0);
-  fx.Run(TcpPacket(Flow{}, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"), true, 5000);
+  fx.Run(TcpPacket(Flow{}, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"), Dir::kRequest, 5000);
   CHECK(fx.Drain().empty());
   hs_counters t = fx.Total();
   CHECK(t.seen == 5000);
@@ -205,7 +225,10 @@ TEST_CASE("rate 0 counts requests as seen and samples none", "[bpf]") {
 
 TEST_CASE("per-port rules override the default and count separately", "[bpf]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   fx.SetRate(0, {{8080, 1000000}});
   fx.Run(TcpPacket(Flow{"127.0.0.1", "127.0.0.1", 1, 8080}, "GET /a HTTP/1.1\r\n\r\n"));
   fx.Run(TcpPacket(Flow{"127.0.0.1", "127.0.0.1", 1, 9090}, "GET /b HTTP/1.1\r\n\r\n"));
@@ -227,11 +250,15 @@ TEST_CASE("per-port rules override the default and count separately", "[bpf]") {
 // had mean 1999.6 and sd 46.0 against the expected 2000 and 44.5.
 TEST_CASE("1% over 200000 requests lies in the binomial 1e-6 interval", "[bpf][stats]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   // n*p = 2000 records of ~450 bytes fit the 4 MiB ring; they are drained afterwards.
   const double n = 200000, p = 0.01;
   fx.SetRate(10000);
-  fx.Run(TcpPacket(Flow{}, "GET /stat HTTP/1.1\r\nHost: s\r\n\r\n"), true, static_cast<int>(n));
+  fx.Run(TcpPacket(Flow{}, "GET /stat HTTP/1.1\r\nHost: s\r\n\r\n"), Dir::kRequest,
+         static_cast<int>(n));
   hs_counters t = fx.Total();
   CHECK(t.seen == n);
   // Normal approximation (n*p*(1-p) = 1980 >> 9); z(1 - 0.5e-6) = 4.8916.
@@ -247,7 +274,7 @@ TEST_CASE("0.001% (10 ppm) is expressible and lies in its 1e-6 interval", "[bpf]
   Fixture fx;
   fx.SetRate(10);
   const int n = 10000000;
-  fx.Run(TcpPacket(Flow{}, "GET / HTTP/1.1\r\n\r\n"), true, n);
+  fx.Run(TcpPacket(Flow{}, "GET / HTTP/1.1\r\n\r\n"), Dir::kRequest, n);
   hs_counters t = fx.Total();
   CHECK(t.seen == static_cast<uint64_t>(n));
   // Binomial(1e7, 1e-5) ~ Poisson(100): P(X <= 54) + P(X >= 154) < 1e-6.
@@ -258,7 +285,10 @@ TEST_CASE("0.001% (10 ppm) is expressible and lies in its 1e-6 interval", "[bpf]
 
 TEST_CASE("hostile: headers cut short anywhere never crash or sample", "[bpf][hostile]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   fx.SetRate(1000000);
   std::string full = TcpPacket(Flow{}, "GET /cut HTTP/1.1\r\nHost: h\r\n\r\n");
   std::string full6 = TcpPacket(Flow{"::1", "::1", 1, 80}, "GET /cut HTTP/1.1\r\n\r\n");
@@ -298,7 +328,10 @@ TEST_CASE("hostile: headers cut short anywhere never crash or sample", "[bpf][ho
 
 TEST_CASE("hostile: a target longer than the bound is cut and flagged", "[bpf][hostile]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   fx.SetRate(1000000);
   // BPF_PROG_TEST_RUN takes at most a page of packet: 3000 bytes are past every bound.
   std::string path = "/" + std::string(3000, 'a');
@@ -322,7 +355,10 @@ TEST_CASE("hostile: a target longer than the bound is cut and flagged", "[bpf][h
 
 TEST_CASE("hostile: binary junk of every size is ignored", "[bpf][hostile]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   fx.SetRate(1000000);
   std::mt19937 rng(42);
   int sampled_junk = 0;
@@ -344,7 +380,10 @@ TEST_CASE("hostile: binary junk of every size is ignored", "[bpf][hostile]") {
 
 TEST_CASE("hostile: a request split across segments", "[bpf][hostile]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   fx.SetRate(1000000);
   Flow f;
   // The request line ends in the second segment: the first is the request, cut.
@@ -363,7 +402,10 @@ TEST_CASE("hostile: a request split across segments", "[bpf][hostile]") {
 
 TEST_CASE("hostile: pipelined requests in one segment report the first", "[bpf][hostile]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   fx.SetRate(1000000);
   fx.Run(TcpPacket(Flow{},
                    "GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: b\r\n\r\n"
@@ -379,13 +421,15 @@ TEST_CASE("a response on egress is matched with its status and latency", "[bpf]"
   Fixture fx;
   fx.SetRate(1000000);
   Flow req{"10.1.2.3", "10.9.8.7", 33333, 8080};
-  fx.Run(TcpPacket(req, "DELETE /item/7 HTTP/1.1\r\nHost: api\r\n\r\n"), true);
+  fx.Run(TcpPacket(req, "DELETE /item/7 HTTP/1.1\r\nHost: api\r\n\r\n"), Dir::kRequest);
   // A response on ingress is not ours (we are the server); an unrelated flow's neither.
-  fx.Run(TcpPacket(Reversed(req), "HTTP/1.1 204 No Content\r\n\r\n"), true);
-  fx.Run(TcpPacket(Flow{"10.9.8.7", "10.1.2.3", 8080, 1}, "HTTP/1.1 500 x\r\n\r\n"), false);
-  fx.Run(TcpPacket(Reversed(req), "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"), false);
+  fx.Run(TcpPacket(Reversed(req), "HTTP/1.1 204 No Content\r\n\r\n"), Dir::kRequest);
+  fx.Run(TcpPacket(Flow{"10.9.8.7", "10.1.2.3", 8080, 1}, "HTTP/1.1 500 x\r\n\r\n"),
+         Dir::kResponse);
+  fx.Run(TcpPacket(Reversed(req), "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+         Dir::kResponse);
   // A second response on the same connection has no sampled request left.
-  fx.Run(TcpPacket(Reversed(req), "HTTP/1.1 200 OK\r\n\r\n"), false);
+  fx.Run(TcpPacket(Reversed(req), "HTTP/1.1 200 OK\r\n\r\n"), Dir::kResponse);
   std::vector<Record> recs = fx.Drain();
   REQUIRE(recs.size() == 2);
   const hs_request& r = std::get<hs_request>(recs[0]);
@@ -401,16 +445,58 @@ TEST_CASE("a response on egress is matched with its status and latency", "[bpf]"
 
 TEST_CASE("malformed status lines are not responses", "[bpf][hostile]") {
   if (!Privileged()) return;
-  Fixture fx;
+  // Requests through hs_ingress, or through hs_loopback (which also sees responses).
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
   fx.SetRate(1000000);
   Flow req;
   for (const std::string& line :
        {std::string("HTTP/1.1 20"), std::string("HTTP/1.1 099 x\r\n"),
         std::string("HTTP/1.1 600 x\r\n"), std::string("HTTP/2.0 200 x\r\n"),
         std::string("HTTP/1.1 2x0 x\r\n")}) {
-    fx.Run(TcpPacket(req, "GET / HTTP/1.1\r\n\r\n"), true);
-    fx.Run(TcpPacket(Reversed(req), line), false);
+    fx.Run(TcpPacket(req, "GET / HTTP/1.1\r\n\r\n"), Dir::kRequest);
+    fx.Run(TcpPacket(Reversed(req), line), Dir::kResponse);
   }
   for (const Record& rec : fx.Drain()) CHECK(std::holds_alternative<hs_request>(rec));
   CHECK(fx.Total().responses == 0);
+}
+
+TEST_CASE("on loopback one program matches a response with its request", "[bpf]") {
+  if (!Privileged()) return;
+  Fixture fx(/*loopback=*/true);
+  fx.SetRate(1000000);
+  Flow req{"127.0.0.1", "127.0.0.1", 33333, 8080};
+  // Both directions pass lo's ingress, in order: the request, then the response.
+  fx.Run(TcpPacket(req, "DELETE /item/7 HTTP/1.1\r\nHost: api\r\n\r\n"), Dir::kRequest);
+  fx.Run(TcpPacket(Flow{"127.0.0.1", "127.0.0.1", 8080, 1}, "HTTP/1.1 500 x\r\n\r\n"),
+         Dir::kResponse);
+  fx.Run(TcpPacket(Reversed(req), "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+         Dir::kResponse);
+  // A second response on the same connection has no sampled request left.
+  fx.Run(TcpPacket(Reversed(req), "HTTP/1.1 200 OK\r\n\r\n"), Dir::kResponse);
+  std::vector<Record> recs = fx.Drain();
+  REQUIRE(recs.size() == 2);
+  REQUIRE(std::holds_alternative<hs_request>(recs[0]));
+  const hs_request& r = std::get<hs_request>(recs[0]);
+  CHECK(r.method == HS_METHOD_DELETE);
+  CHECK(Path(r) == "/item/7");
+  REQUIRE(std::holds_alternative<hs_response>(recs[1]));
+  const hs_response& resp = std::get<hs_response>(recs[1]);
+  CHECK(resp.status == 404);
+  CHECK(resp.request_ts_ns == r.ts_ns);
+  CHECK(std::memcmp(&resp.tuple, &r.tuple, sizeof(r.tuple)) == 0);
+  CHECK(resp.latency_ns > 0);
+  CHECK(resp.latency_ns < 5'000'000'000ull);
+  hs_counters t = fx.Total();
+  CHECK(t.seen == 1);
+  CHECK(t.responses == 1);
+  // hs_ingress alone (a real interface's ingress) takes no response: the same exchange
+  // there leaves the request pending.
+  Fixture real;
+  real.SetRate(1000000);
+  real.Run(TcpPacket(req, "GET / HTTP/1.1\r\n\r\n"), Dir::kRequest);
+  real.Run(TcpPacket(Reversed(req), "HTTP/1.1 200 OK\r\n\r\n"), Dir::kRequest);
+  CHECK(real.Drain().size() == 1);
+  CHECK(real.Total().responses == 0);
 }
