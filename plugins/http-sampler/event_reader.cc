@@ -2,6 +2,10 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+
+#include <climits>
 
 #include "paddock/errno_status.h"
 #include "paddock/log.h"
@@ -9,10 +13,6 @@
 namespace paddock::http_sampler {
 namespace {
 
-// The program wakes the reader only when a batch has built up (HS_WAKEUP_BYTES); below
-// that the reader drains every kPollMs. So a sample is delivered within ~kPollMs (plus its
-// response timeout when it has no response) at a cost of one wakeup per batch.
-constexpr int kPollMs = 10;
 constexpr size_t kMaxPending = 65536;
 
 }  // namespace
@@ -23,6 +23,8 @@ EventReader::EventReader(Sink sink, uint64_t timeout_ns)
 absl::StatusOr<std::unique_ptr<EventReader>> EventReader::Start(int events_fd, Sink sink,
                                                                 uint64_t timeout_ns) {
   std::unique_ptr<EventReader> r(new EventReader(std::move(sink), timeout_ns));
+  r->wake_.Reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!r->wake_.valid()) return ErrnoStatus(errno, "ring buffer reader: eventfd");
   r->rb_ = ring_buffer__new(events_fd, &EventReader::OnRecord, r.get(), nullptr);
   if (r->rb_ == nullptr) return ErrnoStatus(errno, "ring buffer: open");
   r->thread_ = std::thread([p = r.get()] { p->Run(); });
@@ -31,12 +33,21 @@ absl::StatusOr<std::unique_ptr<EventReader>> EventReader::Start(int events_fd, S
 
 EventReader::~EventReader() {
   stop_.store(true);
+  uint64_t one = 1;
+  if (wake_.valid()) (void)::write(wake_.get(), &one, sizeof(one));
   if (thread_.joinable()) thread_.join();
   if (rb_ != nullptr) ring_buffer__free(rb_);
 }
 
+void EventReader::set_timeout_ns(uint64_t ns) {
+  timeout_ns_.store(ns, std::memory_order_relaxed);
+  uint64_t one = 1;
+  (void)::write(wake_.get(), &one, sizeof(one));
+}
+
 int EventReader::OnRecord(void* ctx, void* data, size_t size) {
   auto* self = static_cast<EventReader*>(ctx);
+  self->drained_bytes_ += size;
   absl::StatusOr<Record> rec = DecodeRecord(data, size);
   if (!rec.ok()) {
     self->bad_.fetch_add(1, std::memory_order_relaxed);
@@ -60,14 +71,47 @@ void EventReader::Deliver() {
   done_.clear();
 }
 
+int EventReader::IdleTimeoutMs() const {
+  uint64_t deadline = joiner_.NextExpiryNs();
+  if (deadline == 0) return -1;
+  uint64_t now = MonotonicNowNs();
+  if (deadline <= now) return 0;
+  uint64_t ms = (deadline - now + 999999) / 1000000;  // Rounded up: never early.
+  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+bool EventReader::Wait(bool watch_ring, int timeout_ms) {
+  // The eventfd first, so the batch wait watches it alone.
+  pollfd fds[2] = {{wake_.get(), POLLIN, 0}, {ring_buffer__epoll_fd(rb_), POLLIN, 0}};
+  int n = ::poll(fds, watch_ring ? 2 : 1, timeout_ms);
+  if (n < 0 && errno != EINTR) {
+    paddock::log::Error("ring buffer wait failed", {{"errno", std::to_string(errno)}});
+    return false;
+  }
+  if (n > 0 && (fds[0].revents & POLLIN) != 0) {
+    uint64_t count;
+    (void)::read(wake_.get(), &count, sizeof(count));
+  }
+  return true;
+}
+
 void EventReader::Run() {
+  bool busy = false;  // The last drain found records: let the next batch build up.
   while (!stop_.load()) {
-    int n = ring_buffer__poll(rb_, kPollMs);
-    if (n >= 0 || n == -EINTR) n = ring_buffer__consume(rb_);  // Records that woke no one.
-    if (n < 0 && n != -EINTR) {
+    if (!busy) {
+      if (!Wait(true, IdleTimeoutMs())) break;
+    } else if (drained_bytes_ < kBusyBytes) {
+      if (!Wait(false, kBatchMs)) break;
+    }
+    if (stop_.load()) break;
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
+    drained_bytes_ = 0;
+    int n = ring_buffer__consume(rb_);
+    if (n < 0) {
       paddock::log::Error("ring buffer read failed", {{"errno", std::to_string(-n)}});
       break;
     }
+    busy = n > 0;
     joiner_.set_timeout_ns(timeout_ns_.load(std::memory_order_relaxed));
     joiner_.Expire(MonotonicNowNs(), &done_);
     Deliver();

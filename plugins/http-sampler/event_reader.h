@@ -1,7 +1,14 @@
-// The ring-buffer reader: one thread that polls the BPF ring buffer (libbpf), decodes
-// records, joins requests with responses (Joiner) and hands the completed samples to a
-// sink in batches (one call per drain of the ring), on the reader thread. Nothing is
+// The ring-buffer reader: one thread that sleeps until the BPF ring buffer has records,
+// decodes them, joins requests with responses (Joiner) and hands the completed samples to
+// a sink in batches (one call per drain of the ring), on the reader thread. Nothing is
 // allocated per record: the sink gets the raw records and decides what to build.
+//
+// Wakeups: idle, the thread blocks in poll() on the ring's epoll fd and an eventfd (stop,
+// new timeout) with no timeout but the next request's response deadline, so an idle
+// sampler costs no CPU. The program's default wakeup rule wakes it for the first record
+// after a drain; once woken it drains, then sleeps kBatchMs without watching the ring so a
+// batch builds up (the records behind the first cost no wakeup), and drains again, until
+// a drain finds nothing. A drain of more than kBusyBytes goes straight to the next one.
 #pragma once
 
 #include <atomic>
@@ -11,6 +18,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "paddock/fd.h"
 #include "records.h"
 
 struct ring_buffer;
@@ -19,6 +27,13 @@ namespace paddock::http_sampler {
 
 class EventReader {
  public:
+  // How long the reader lets a batch build up after a drain that found records: the
+  // longest a record waits in the ring while traffic flows.
+  static constexpr int kBatchMs = 20;
+  // A drain that returned this many bytes or more is followed by the next at once, with
+  // no batch wait (at that rate kBatchMs could fill the ring).
+  static constexpr size_t kBusyBytes = HS_RING_BYTES / 4;
+
   // Called on the reader thread with every sample completed since the last call (never
   // with an empty batch).
   using Sink = std::function<void(const std::vector<Completed>&)>;
@@ -27,33 +42,43 @@ class EventReader {
   // Requests wait `timeout_ns` for their response.
   static absl::StatusOr<std::unique_ptr<EventReader>> Start(int events_fd, Sink sink,
                                                             uint64_t timeout_ns);
-  // Stops the thread; pending requests are reported without a response.
+  // Stops the thread (at once, also when it is idle); whatever is in the ring is read, and
+  // pending requests are reported without a response.
   ~EventReader();
   EventReader(const EventReader&) = delete;
   EventReader& operator=(const EventReader&) = delete;
 
-  // Thread-safe; takes effect at the next poll.
-  void set_timeout_ns(uint64_t ns) { timeout_ns_.store(ns, std::memory_order_relaxed); }
+  // Thread-safe; wakes the reader, which applies it to pending requests at once.
+  void set_timeout_ns(uint64_t ns);
 
   // Counters since start. Thread-safe.
   uint64_t samples() const { return samples_.load(std::memory_order_relaxed); }
   uint64_t unanswered() const { return unanswered_.load(std::memory_order_relaxed); }
   uint64_t bad_records() const { return bad_.load(std::memory_order_relaxed); }
   uint64_t unmatched_responses() const { return unmatched_.load(std::memory_order_relaxed); }
+  // Times the thread woke up (each followed by one drain of the ring).
+  uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
 
  private:
   EventReader(Sink sink, uint64_t timeout_ns);
   static int OnRecord(void* ctx, void* data, size_t size);
   void Run();
   void Deliver();
+  // Blocks until the ring has data (when `watch_ring`), the eventfd is signalled, or
+  // `timeout_ms` (-1: no limit) passes. False on an unexpected poll error.
+  bool Wait(bool watch_ring, int timeout_ms);
+  // The idle wait's timeout: until the oldest pending request expires, or -1 if none.
+  int IdleTimeoutMs() const;
 
   Sink sink_;
   std::atomic<uint64_t> timeout_ns_;
-  Joiner joiner_;
+  Joiner joiner_;                // Reader thread only.
   std::vector<Completed> done_;  // Reader thread only.
+  size_t drained_bytes_ = 0;     // Reader thread only: bytes of records in this drain.
   ring_buffer* rb_ = nullptr;
+  UniqueFd wake_;  // eventfd: stop, or a new timeout.
   std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> samples_{0}, unanswered_{0}, bad_{0}, unmatched_{0};
+  std::atomic<uint64_t> samples_{0}, unanswered_{0}, bad_{0}, unmatched_{0}, wakeups_{0};
   std::thread thread_;
 };
 

@@ -199,6 +199,13 @@ void Joiner::Expire(uint64_t now_ns, std::vector<Completed>* out) {
   }
 }
 
+uint64_t Joiner::NextExpiryNs() const {
+  if (pending_.empty() || order_.empty()) return 0;
+  // Arrival order is time order (up to CPU interleaving): the front is the oldest key.
+  uint64_t at = order_.front().ts_ns + timeout_ns_;
+  return at == 0 ? 1 : at;
+}
+
 void Joiner::Flush(std::vector<Completed>* out) {
   for (const Key& key : order_) {
     auto it = pending_.find(key);

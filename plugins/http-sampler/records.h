@@ -67,6 +67,10 @@ class Joiner {
   void Expire(uint64_t now_ns, std::vector<Completed>* out);
   // Reports every pending request (on shutdown).
   void Flush(std::vector<Completed>* out);
+  // When (CLOCK_MONOTONIC ns) Expire may next have something to report, or 0 when
+  // nothing is pending: the expiry of the key that heads the arrival order (which Expire
+  // follows too). It may be early (that key's request may have completed), never late.
+  uint64_t NextExpiryNs() const;
   size_t pending() const { return pending_.size(); }
   // Keys held for expiry order (pending ones and some completed ones); for tests.
   size_t tracked() const { return order_.size(); }

@@ -127,7 +127,7 @@ struct {
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 4 << 20);
+  __uint(max_entries, HS_RING_BYTES);
 } hs_events SEC(".maps");
 
 /* Per-CPU scratch for the bounded scans (the BPF stack is only 512 bytes). */
@@ -250,13 +250,11 @@ static __always_inline int match_method(__u64 word, __u32 *len) {
   return HS_METHOD_UNKNOWN;
 }
 
-/* Submits a record. The reader is woken only once a batch has built up (it also drains the
- * ring every few milliseconds on its own): a wakeup per record would cost a context switch
- * per sampled request. */
-static __always_inline void submit(void *rec) {
-  __u64 queued = bpf_ringbuf_query(&hs_events, BPF_RB_AVAIL_DATA);
-  bpf_ringbuf_submit(rec, queued >= HS_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-}
+/* Submits a record with the kernel's default wakeup rule: the reader is woken only when
+ * this record is the first one it has not consumed, i.e. when it may be waiting for data.
+ * While it works through a batch (or sleeps to let one build up, see event_reader.cc) the
+ * records behind the first cost no wakeup. */
+static __always_inline void submit(void *rec) { bpf_ringbuf_submit(rec, 0); }
 
 static __always_inline struct hs_counters *counters(__u32 rule) {
   if (rule >= HS_RULES) rule = 0;

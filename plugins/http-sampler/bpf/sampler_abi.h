@@ -17,9 +17,8 @@
 #define HS_HOST_MAX 128  /* bytes of the Host header value kept */
 #define HS_SCAN_MAX 1024 /* bytes of the payload searched for the path end and Host */
 
-/* Queued ring-buffer bytes from which a new record wakes the reader at once (below it,
- * the reader finds records on its periodic drain). A quarter of the 4 MiB ring. */
-#define HS_WAKEUP_BYTES (1u << 20)
+/* Size of the ring buffer of records (a power of two, in bytes). */
+#define HS_RING_BYTES (4u << 20)
 
 /* Policy: one slot per TCP destination port (the array index), mmapped by userspace. */
 #define HS_PORTS 65536

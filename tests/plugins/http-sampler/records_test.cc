@@ -91,6 +91,23 @@ TEST_CASE("the joiner pairs a response with its request, by tuple and time", "[r
   CHECK(j.pending() == 0);
 }
 
+TEST_CASE("the joiner says when its oldest pending request expires", "[records]") {
+  Joiner j(1000, 100);
+  std::vector<Completed> out;
+  CHECK(j.NextExpiryNs() == 0);  // Nothing pending: the reader may sleep without limit.
+  hs_request a = Request(10, 1000), b = Request(20, 1001);
+  j.AddRequest(a, &out);
+  j.AddRequest(b, &out);
+  CHECK(j.NextExpiryNs() == 1010);
+  REQUIRE(j.AddResponse(Response(a, 200, 1), &out));
+  // a's key still heads the order: early is allowed, and Expire then moves on to b.
+  CHECK(j.NextExpiryNs() <= 1020);
+  j.Expire(1010, &out);
+  CHECK(j.NextExpiryNs() == 1020);
+  REQUIRE(j.AddResponse(Response(b, 200, 1), &out));
+  CHECK(j.NextExpiryNs() == 0);
+}
+
 TEST_CASE("the joiner gives up the oldest request beyond its bound", "[records]") {
   Joiner j(1000000, 2);
   std::vector<Completed> out;

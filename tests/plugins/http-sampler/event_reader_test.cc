@@ -1,0 +1,160 @@
+// The ring-buffer reader against the real program's ring (records made with
+// BPF_PROG_TEST_RUN): it sleeps while the ring is idle, a record wakes it, an unanswered
+// request is reported when its timeout passes though nothing else arrives, and it stops
+// at once. Needs root (loading the program); skips with a message otherwise.
+#include "event_reader.h"
+
+#include <bpf/bpf.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "bpf_program.h"
+#include "plugins/http-sampler/packets.h"
+#include "policy.h"
+
+namespace {
+
+using paddock::http_sampler::BpfProgram;
+using paddock::http_sampler::Completed;
+using paddock::http_sampler::EventReader;
+using paddock::http_sampler::Policy;
+using paddock::http_sampler::PolicyTable;
+using paddock::http_sampler::testing::Flow;
+using paddock::http_sampler::testing::Reversed;
+using paddock::http_sampler::testing::TcpPacket;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+bool Privileged() {
+  if (geteuid() == 0) return true;
+  WARN("skipped: the reader tests load the sampler program (needs root)");
+  return false;
+}
+
+// What the reader delivered, as the plugin's sink would see it (on the reader thread).
+struct Collected {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Completed> samples;
+
+  EventReader::Sink Sink() {
+    return [this](const std::vector<Completed>& batch) {
+      std::lock_guard<std::mutex> lock(mu);
+      samples.insert(samples.end(), batch.begin(), batch.end());
+      cv.notify_all();
+    };
+  }
+  // Waits up to `limit` for `n` samples; returns how many there are.
+  size_t WaitFor(size_t n, milliseconds limit) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, limit, [&] { return samples.size() >= n; });
+    return samples.size();
+  }
+};
+
+// The program at 100%, and a helper that passes a packet through hs_loopback.
+struct Program {
+  std::unique_ptr<BpfProgram> prog;
+  std::unique_ptr<PolicyTable> policy;
+  Program() {
+    auto p = BpfProgram::Load();
+    INFO(p.status().ToString());
+    REQUIRE(p.ok());
+    prog = std::move(*p);
+    policy = std::make_unique<PolicyTable>(prog.get());
+    Policy all;
+    all.default_rate_ppm = 1000000;
+    REQUIRE(policy->Apply(all).ok());
+  }
+  void Pass(const std::string& pkt) {
+    bpf_test_run_opts opts{};
+    opts.sz = sizeof(opts);
+    opts.data_in = pkt.data();
+    opts.data_size_in = static_cast<uint32_t>(pkt.size());
+    REQUIRE(bpf_prog_test_run_opts(prog->loopback_fd(), &opts) == 0);
+  }
+};
+
+const Flow kFlow{"127.0.0.1", "127.0.0.1", 45000, 8080};
+
+}  // namespace
+
+TEST_CASE("an idle reader sleeps; a record wakes it and its sample is delivered",
+          "[reader][root]") {
+  if (!Privileged()) return;
+  Program p;
+  Collected got;
+  auto reader = EventReader::Start(p.prog->events_fd(), got.Sink(), 5'000'000'000ull);
+  REQUIRE(reader.ok());
+  // Nothing in the ring: no periodic drains (a 10 ms poll would have woken ~50 times).
+  std::this_thread::sleep_for(milliseconds(500));
+  CHECK((*reader)->wakeups() <= 1);
+
+  // A request and its response: the first record wakes the reader.
+  Clock::time_point sent = Clock::now();
+  p.Pass(TcpPacket(kFlow, "GET /woken HTTP/1.1\r\nHost: r\r\n\r\n"));
+  p.Pass(TcpPacket(Reversed(kFlow), "HTTP/1.1 200 OK\r\n\r\n"));
+  REQUIRE(got.WaitFor(1, milliseconds(2000)) == 1);
+  auto delay = Clock::now() - sent;
+  CHECK(delay < milliseconds(500));  // Woken, not found by a timeout.
+  CHECK(got.samples[0].status == 200);
+  CHECK(std::string(got.samples[0].request.path, got.samples[0].request.path_len) == "/woken");
+  CHECK((*reader)->samples() == 1);
+  CHECK((*reader)->unanswered() == 0);
+
+  // After the batch, it goes back to sleep.
+  std::this_thread::sleep_for(milliseconds(200));
+  uint64_t settled = (*reader)->wakeups();
+  std::this_thread::sleep_for(milliseconds(500));
+  CHECK((*reader)->wakeups() == settled);
+}
+
+TEST_CASE("an unanswered request is reported at its timeout while the ring stays idle",
+          "[reader][root]") {
+  if (!Privileged()) return;
+  Program p;
+  Collected got;
+  auto reader = EventReader::Start(p.prog->events_fd(), got.Sink(), 300'000'000ull);
+  REQUIRE(reader.ok());
+  Clock::time_point sent = Clock::now();
+  p.Pass(TcpPacket(kFlow, "GET /never HTTP/1.1\r\n\r\n"));
+  REQUIRE(got.WaitFor(1, milliseconds(3000)) == 1);
+  auto waited = Clock::now() - sent;
+  CHECK(waited >= milliseconds(250));  // Not before its timeout...
+  CHECK(waited < milliseconds(1500));  // ...and not long after, with nothing else arriving.
+  CHECK(got.samples[0].status == 0);
+  CHECK((*reader)->unanswered() == 1);
+}
+
+TEST_CASE("a shorter timeout applies to requests already waiting", "[reader][root]") {
+  if (!Privileged()) return;
+  Program p;
+  Collected got;
+  auto reader = EventReader::Start(p.prog->events_fd(), got.Sink(), 600'000'000'000ull);
+  REQUIRE(reader.ok());
+  p.Pass(TcpPacket(kFlow, "GET /long HTTP/1.1\r\n\r\n"));
+  std::this_thread::sleep_for(milliseconds(100));  // Read, now waiting for 600 s.
+  CHECK(got.WaitFor(1, milliseconds(0)) == 0);
+  (*reader)->set_timeout_ns(1'000'000);
+  CHECK(got.WaitFor(1, milliseconds(2000)) == 1);
+}
+
+TEST_CASE("stopping an idle reader is immediate and reports what is pending", "[reader][root]") {
+  if (!Privileged()) return;
+  Program p;
+  Collected got;
+  auto reader = EventReader::Start(p.prog->events_fd(), got.Sink(), 600'000'000'000ull);
+  REQUIRE(reader.ok());
+  p.Pass(TcpPacket(kFlow, "GET /pending HTTP/1.1\r\n\r\n"));
+  std::this_thread::sleep_for(milliseconds(100));
+  Clock::time_point t0 = Clock::now();
+  reader->reset();
+  CHECK(Clock::now() - t0 < milliseconds(500));
+  REQUIRE(got.samples.size() == 1);
+  CHECK(got.samples[0].status == 0);
+}
