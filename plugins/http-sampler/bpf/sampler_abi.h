@@ -80,9 +80,13 @@ struct hs_tuple {
   __u8 pad[3];
 };
 
-/* LRU map value: an outstanding sampled request, keyed by its hs_tuple. */
-struct hs_pending {
-  __u64 ts_ns;
+/* Slots of the table of outstanding sampled requests (a power of two). */
+#define HS_PENDING_SLOTS (1u << 16)
+
+/* A slot of that table: a sampled request waiting for its response. */
+struct hs_slot {
+  __u64 ts_ns;           /* the request's ts_ns; 0 when the slot is free */
+  struct hs_tuple tuple; /* request direction */
 };
 
 /* Ring-buffer record: a sampled request, written where requests are seen (ingress). */
