@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 
+#include <algorithm>
 #include <climits>
 
 #include "paddock/errno_status.h"
@@ -48,14 +49,16 @@ void EventReader::set_timeout_ns(uint64_t ns) {
 int EventReader::OnRecord(void* ctx, void* data, size_t size) {
   auto* self = static_cast<EventReader*>(ctx);
   self->drained_bytes_ += size;
-  absl::StatusOr<Record> rec = DecodeRecord(data, size);
-  if (!rec.ok()) {
+  // Checked in place and read through the ring's own memory (libbpf hands out records at
+  // 8-aligned addresses): no copy but the one into the joiner.
+  uint8_t kind = CheckRecord(data, size);
+  if (kind == 0 || reinterpret_cast<uintptr_t>(data) % alignof(hs_request) != 0) {
     self->bad_.fetch_add(1, std::memory_order_relaxed);
     return 0;
   }
-  if (const hs_request* req = std::get_if<hs_request>(&*rec)) {
-    self->joiner_.AddRequest(*req, &self->done_);
-  } else if (!self->joiner_.AddResponse(std::get<hs_response>(*rec), &self->done_)) {
+  if (kind == HS_KIND_REQUEST) {
+    self->joiner_.AddRequest(*static_cast<const hs_request*>(data), &self->done_);
+  } else if (!self->joiner_.AddResponse(*static_cast<const hs_response*>(data), &self->done_)) {
     self->unmatched_.fetch_add(1, std::memory_order_relaxed);
   }
   return 0;
@@ -95,23 +98,41 @@ bool EventReader::Wait(bool watch_ring, int timeout_ms) {
   return true;
 }
 
+int EventReader::BatchWaitMs(size_t bytes, uint64_t elapsed_ns) {
+  if (bytes >= kBusyBytes) return 0;
+  if (bytes == 0) return kMaxBatchMs;
+  // Capped first so the product stays below 2^64 (1e12 * 2^20 < 2^60).
+  elapsed_ns = std::min<uint64_t>(elapsed_ns, 1000000000000ull);
+  uint64_t fill_ms = elapsed_ns * kBusyBytes / bytes / 1000000;
+  return static_cast<int>(std::clamp<uint64_t>(fill_ms, 1, kMaxBatchMs));
+}
+
 void EventReader::Run() {
-  bool busy = false;  // The last drain found records: let the next batch build up.
+  // After a drain that found records: how long to let the next batch build up (-1: the
+  // last drain found nothing, wait for the ring).
+  int batch_ms = -1;
+  uint64_t last_drain_ns = MonotonicNowNs();
   while (!stop_.load()) {
-    if (!busy) {
+    if (batch_ms < 0) {
       if (!Wait(true, IdleTimeoutMs())) break;
-    } else if (drained_bytes_ < kBusyBytes) {
-      if (!Wait(false, kBatchMs)) break;
+    } else if (batch_ms > 0) {
+      if (!Wait(false, batch_ms)) break;
     }
     if (stop_.load()) break;
     wakeups_.fetch_add(1, std::memory_order_relaxed);
     drained_bytes_ = 0;
+    uint64_t now = MonotonicNowNs();
     int n = ring_buffer__consume(rb_);
     if (n < 0) {
       paddock::log::Error("ring buffer read failed", {{"errno", std::to_string(-n)}});
       break;
     }
-    busy = n > 0;
+    if (n == 0) {
+      batch_ms = -1;
+    } else {
+      batch_ms = batch_ms < 0 ? kFirstBatchMs : BatchWaitMs(drained_bytes_, now - last_drain_ns);
+    }
+    last_drain_ns = now;
     joiner_.set_timeout_ns(timeout_ns_.load(std::memory_order_relaxed));
     joiner_.Expire(MonotonicNowNs(), &done_);
     Deliver();

@@ -6,9 +6,13 @@
 // Wakeups: idle, the thread blocks in poll() on the ring's epoll fd and an eventfd (stop,
 // new timeout) with no timeout but the next request's response deadline, so an idle
 // sampler costs no CPU. The program's default wakeup rule wakes it for the first record
-// after a drain; once woken it drains, then sleeps kBatchMs without watching the ring so a
-// batch builds up (the records behind the first cost no wakeup), and drains again, until
-// a drain finds nothing. A drain of more than kBusyBytes goes straight to the next one.
+// after a drain; once woken it drains, then sleeps without watching the ring so a batch
+// builds up (the records behind the first cost no wakeup), and drains again, until a drain
+// finds nothing. The sleep (BatchWaitMs) is as long as the rate just seen takes to queue
+// kBusyBytes, at most kMaxBatchMs (kFirstBatchMs after an idle wait, whose length says
+// nothing of the rate): few wakeups at low rates, no ring overflow at high ones. A rate
+// that jumps by more than kBusyBytes per kMaxBatchMs in the middle of a wait can fill the
+// ring once (the program counts what it drops as ring_full).
 #pragma once
 
 #include <atomic>
@@ -27,12 +31,19 @@ namespace paddock::http_sampler {
 
 class EventReader {
  public:
-  // How long the reader lets a batch build up after a drain that found records: the
+  // The longest the reader lets a batch build up after a drain that found records: the
   // longest a record waits in the ring while traffic flows.
-  static constexpr int kBatchMs = 20;
-  // A drain that returned this many bytes or more is followed by the next at once, with
-  // no batch wait (at that rate kBatchMs could fill the ring).
+  static constexpr int kMaxBatchMs = 100;
+  // The first wait after the reader was idle (the rate is not known yet).
+  static constexpr int kFirstBatchMs = 10;
+  // What a batch may grow to: a quarter of the ring. A drain that returned this much is
+  // followed by the next at once.
   static constexpr size_t kBusyBytes = HS_RING_BYTES / 4;
+
+  // The wait before the next drain, after one that returned `bytes` (> 0) of records that
+  // came in over `elapsed_ns`: the time the same rate takes to queue kBusyBytes, capped
+  // at kMaxBatchMs; 0 when the drain was kBusyBytes or more.
+  static int BatchWaitMs(size_t bytes, uint64_t elapsed_ns);
 
   // Called on the reader thread with every sample completed since the last call (never
   // with an empty batch).

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <time.h>
 
+#include <cstddef>
 #include <cstring>
 #include <limits>
 
@@ -104,6 +105,36 @@ absl::StatusOr<Record> DecodeRecord(const void* data, size_t size) {
     return Record(r);
   }
   return absl::InvalidArgumentError("record: unknown kind");
+}
+
+uint8_t CheckRecord(const void* data, size_t size) {
+  if (data == nullptr || size < 1) return 0;
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  // Fields read by memcpy from their offsets: `data` need not be aligned here.
+  auto field = [bytes](size_t offset, auto* out) {
+    std::memcpy(out, bytes + offset, sizeof(*out));
+  };
+  uint8_t family = 0;
+  if (bytes[0] == HS_KIND_REQUEST) {
+    if (size != sizeof(hs_request)) return 0;
+    uint16_t path_len = 0, host_len = 0;
+    field(offsetof(hs_request, path_len), &path_len);
+    field(offsetof(hs_request, host_len), &host_len);
+    field(offsetof(hs_request, tuple) + offsetof(hs_tuple, family), &family);
+    uint8_t method = bytes[offsetof(hs_request, method)];
+    bool ok = path_len <= HS_PATH_MAX && host_len <= HS_HOST_MAX && (family == 4 || family == 6) &&
+              method >= HS_METHOD_GET && method <= HS_METHOD_PATCH;
+    return ok ? HS_KIND_REQUEST : 0;
+  }
+  if (bytes[0] == HS_KIND_RESPONSE) {
+    if (size != sizeof(hs_response)) return 0;
+    uint16_t status = 0;
+    field(offsetof(hs_response, status), &status);
+    field(offsetof(hs_response, tuple) + offsetof(hs_tuple, family), &family);
+    bool ok = (family == 4 || family == 6) && status >= 100 && status <= 599;
+    return ok ? HS_KIND_RESPONSE : 0;
+  }
+  return 0;
 }
 
 std::string MethodName(uint8_t method) {

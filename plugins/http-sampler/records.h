@@ -26,6 +26,12 @@ using Record = std::variant<hs_request, hs_response>;
 // its buffer or an unknown address family.
 absl::StatusOr<Record> DecodeRecord(const void* data, size_t size);
 
+// The kind of the record at `data` (HS_KIND_REQUEST or HS_KIND_RESPONSE) when DecodeRecord
+// would accept it, else 0. Checks in place, copying nothing: the reader's hot path. When
+// `data` is aligned for the record's struct (the ring buffer's records are 8-aligned), the
+// caller may read it through a pointer to that struct.
+uint8_t CheckRecord(const void* data, size_t size);
+
 // "GET", "POST", ... ("" for an unknown code).
 std::string MethodName(uint8_t method);
 

@@ -158,3 +158,41 @@ TEST_CASE("stopping an idle reader is immediate and reports what is pending", "[
   REQUIRE(got.samples.size() == 1);
   CHECK(got.samples[0].status == 0);
 }
+
+TEST_CASE("the batch wait follows the rate: long at low rates, short at high ones", "[reader]") {
+  constexpr uint64_t kMs = 1000000;
+  // A drain of a quarter ring or more: the next one at once.
+  CHECK(EventReader::BatchWaitMs(EventReader::kBusyBytes, 10 * kMs) == 0);
+  // 10 KB over 100 ms: a quarter ring would take ~10 s; capped.
+  CHECK(EventReader::BatchWaitMs(10000, 100 * kMs) == EventReader::kMaxBatchMs);
+  // Half of a quarter ring in 10 ms: the other half takes 10 ms more (20 ms in all).
+  CHECK(EventReader::BatchWaitMs(EventReader::kBusyBytes / 2, 10 * kMs) == 20);
+  // Very fast, but below a quarter ring: at least 1 ms, never a busy loop.
+  CHECK(EventReader::BatchWaitMs(1000, 1000) == 1);
+  // A long quiet time does not overflow the arithmetic.
+  CHECK(EventReader::BatchWaitMs(1, uint64_t{1} << 62) == EventReader::kMaxBatchMs);
+}
+
+TEST_CASE("a steady low rate costs about one wakeup per kMaxBatchMs", "[reader][root]") {
+  if (!Privileged()) return;
+  Program p;
+  Collected got;
+  auto reader = EventReader::Start(p.prog->events_fd(), got.Sink(), 5'000'000'000ull);
+  REQUIRE(reader.ok());
+  // 200 requests with their responses, one every 5 ms, for one second.
+  Clock::time_point start = Clock::now();
+  for (int i = 0; i < 200; ++i) {
+    Flow f = kFlow;
+    f.sport = static_cast<uint16_t>(20000 + i);
+    p.Pass(TcpPacket(f, "GET /steady HTTP/1.1\r\n\r\n"));
+    p.Pass(TcpPacket(Reversed(f), "HTTP/1.1 200 OK\r\n\r\n"));
+    std::this_thread::sleep_until(start + milliseconds(5 * (i + 1)));
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  uint64_t wakeups = (*reader)->wakeups();
+  REQUIRE(got.WaitFor(200, milliseconds(2000)) == 200);
+  // One drain per kMaxBatchMs (10 per second), plus the first ones while the rate is
+  // learnt; a fixed 10 or 20 ms period would be 50-100 per second.
+  INFO("wakeups " << wakeups << " in " << seconds << " s");
+  CHECK(static_cast<double>(wakeups) <= 1 + 1.5 * seconds * 1000 / EventReader::kMaxBatchMs + 3);
+}

@@ -5,9 +5,11 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 namespace {
 
+using paddock::http_sampler::CheckRecord;
 using paddock::http_sampler::Completed;
 using paddock::http_sampler::DecodeRecord;
 using paddock::http_sampler::Joiner;
@@ -63,6 +65,51 @@ TEST_CASE("records decode only with the right size, kind and bounds", "[records]
   CHECK(DecodeRecord(&resp, sizeof(resp)).ok());
   resp.status = 700;
   CHECK(!DecodeRecord(&resp, sizeof(resp)).ok());
+}
+
+TEST_CASE("the in-place check accepts exactly what DecodeRecord accepts", "[records]") {
+  // Valid records, then each with one byte changed at every offset to several values, and
+  // every size around the two record sizes: the verdicts (and the kind) agree.
+  hs_request req = Request(1, 1000);
+  hs_response resp = Response(req, 200, 5);
+  std::vector<std::vector<uint8_t>> cases;
+  auto bytes = [](const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    return std::vector<uint8_t>(b, b + n);
+  };
+  cases.push_back(bytes(&req, sizeof(req)));
+  cases.push_back(bytes(&resp, sizeof(resp)));
+  for (const std::vector<uint8_t>& base : std::vector<std::vector<uint8_t>>(cases)) {
+    for (size_t at = 0; at < base.size(); ++at) {
+      for (uint8_t v : {0x00, 0x01, 0x02, 0x06, 0x09, 0x0a, 0x80, 0xff}) {
+        std::vector<uint8_t> c = base;
+        c[at] = v;
+        cases.push_back(c);
+      }
+    }
+    for (size_t n = 0; n < base.size() + 16; ++n) {
+      std::vector<uint8_t> c = base;
+      c.resize(n);
+      cases.push_back(c);
+    }
+  }
+  int accepted = 0;
+  for (const std::vector<uint8_t>& c : cases) {
+    // Copied to 8-aligned storage, as the ring buffer hands records out.
+    std::vector<uint64_t> aligned((c.size() + 7) / 8 + 1);
+    std::memcpy(aligned.data(), c.data(), c.size());
+    const void* p = c.empty() ? nullptr : aligned.data();
+    auto decoded = DecodeRecord(p, c.size());
+    uint8_t kind = CheckRecord(p, c.size());
+    INFO("size " << c.size());
+    REQUIRE(decoded.ok() == (kind != 0));
+    if (!decoded.ok()) continue;
+    ++accepted;
+    CHECK(kind ==
+          (std::holds_alternative<hs_request>(*decoded) ? HS_KIND_REQUEST : HS_KIND_RESPONSE));
+  }
+  CHECK(accepted > 2);  // The mutations that keep a record valid (payload bytes) pass too.
+  CHECK(CheckRecord(nullptr, 0) == 0);
 }
 
 TEST_CASE("the joiner pairs a response with its request, by tuple and time", "[records]") {
