@@ -10,9 +10,9 @@
 // builds up (the records behind the first cost no wakeup), and drains again, until a drain
 // finds nothing. The sleep (BatchWaitMs) is as long as the rate just seen takes to queue
 // kBusyBytes, at most kMaxBatchMs (kFirstBatchMs after an idle wait, whose length says
-// nothing of the rate): few wakeups at low rates, no ring overflow at high ones. A rate
-// that jumps by more than kBusyBytes per kMaxBatchMs in the middle of a wait can fill the
-// ring once (the program counts what it drops as ring_full).
+// nothing of the rate): few wakeups at low rates, small batches at high ones; the rest of
+// the ring is headroom for a reader held back by the scheduler or a rate that jumps in the
+// middle of a wait (the program counts what it drops as ring_full).
 #pragma once
 
 #include <atomic>
@@ -36,9 +36,9 @@ class EventReader {
   static constexpr int kMaxBatchMs = 100;
   // The first wait after the reader was idle (the rate is not known yet).
   static constexpr int kFirstBatchMs = 10;
-  // What a batch may grow to: a quarter of the ring. A drain that returned this much is
-  // followed by the next at once.
-  static constexpr size_t kBusyBytes = HS_RING_BYTES / 4;
+  // What a batch may grow to (1/16 of the ring: the rest is headroom for a reader the
+  // scheduler holds back). A drain that returned this much is followed by the next at once.
+  static constexpr size_t kBusyBytes = HS_RING_BYTES / 16;
 
   // The wait before the next drain, after one that returned `bytes` (> 0) of records that
   // came in over `elapsed_ns`: the time the same rate takes to queue kBusyBytes, capped

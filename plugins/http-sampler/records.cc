@@ -195,7 +195,7 @@ void Joiner::AddRequest(const hs_request& r, std::vector<Completed>* out) {
     // Give up the oldest request still pending.
     auto it = pending_.find(order_.front());
     if (it != pending_.end()) {
-      out->push_back(Completed{it->second, 0, 0});
+      out->emplace_back(it->second, uint16_t{0}, uint64_t{0});  // Built in place: one copy.
       pending_.erase(it);
     }
     order_.pop_front();
@@ -213,7 +213,7 @@ void Joiner::AddRequest(const hs_request& r, std::vector<Completed>* out) {
 bool Joiner::AddResponse(const hs_response& r, std::vector<Completed>* out) {
   auto it = pending_.find(Key{r.request_ts_ns, r.tuple});
   if (it == pending_.end()) return false;
-  out->push_back(Completed{it->second, r.status, r.latency_ns});
+  out->emplace_back(it->second, r.status, r.latency_ns);  // Built in place: one copy.
   pending_.erase(it);
   return true;
 }
@@ -223,7 +223,7 @@ void Joiner::Expire(uint64_t now_ns, std::vector<Completed>* out) {
     auto it = pending_.find(order_.front());
     if (it != pending_.end()) {
       if (it->first.ts_ns + timeout_ns_ > now_ns) break;
-      out->push_back(Completed{it->second, 0, 0});
+      out->emplace_back(it->second, uint16_t{0}, uint64_t{0});  // Built in place: one copy.
       pending_.erase(it);
     }
     order_.pop_front();
@@ -241,7 +241,7 @@ void Joiner::Flush(std::vector<Completed>* out) {
   for (const Key& key : order_) {
     auto it = pending_.find(key);
     if (it == pending_.end()) continue;
-    out->push_back(Completed{it->second, 0, 0});
+    out->emplace_back(it->second, uint16_t{0}, uint64_t{0});  // Built in place: one copy.
     pending_.erase(it);
   }
   pending_.clear();

@@ -254,7 +254,7 @@ TEST_CASE("1% over 200000 requests lies in the binomial 1e-6 interval", "[bpf][s
   const bool loopback = GENERATE(false, true);
   INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
   Fixture fx(loopback);
-  // n*p = 2000 records of ~450 bytes fit the 4 MiB ring; they are drained afterwards.
+  // n*p = 2000 records of ~450 bytes fit the 16 MiB ring; they are drained afterwards.
   const double n = 200000, p = 0.01;
   fx.SetRate(10000);
   fx.Run(TcpPacket(Flow{}, "GET /stat HTTP/1.1\r\nHost: s\r\n\r\n"), Dir::kRequest,

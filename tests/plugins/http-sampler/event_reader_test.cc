@@ -161,13 +161,13 @@ TEST_CASE("stopping an idle reader is immediate and reports what is pending", "[
 
 TEST_CASE("the batch wait follows the rate: long at low rates, short at high ones", "[reader]") {
   constexpr uint64_t kMs = 1000000;
-  // A drain of a quarter ring or more: the next one at once.
+  // A drain of kBusyBytes or more: the next one at once.
   CHECK(EventReader::BatchWaitMs(EventReader::kBusyBytes, 10 * kMs) == 0);
-  // 10 KB over 100 ms: a quarter ring would take ~10 s; capped.
+  // 10 KB over 100 ms: kBusyBytes would take ~10 s; capped.
   CHECK(EventReader::BatchWaitMs(10000, 100 * kMs) == EventReader::kMaxBatchMs);
-  // Half of a quarter ring in 10 ms: the other half takes 10 ms more (20 ms in all).
+  // Half of kBusyBytes in 10 ms: the other half takes 10 ms more (20 ms in all).
   CHECK(EventReader::BatchWaitMs(EventReader::kBusyBytes / 2, 10 * kMs) == 20);
-  // Very fast, but below a quarter ring: at least 1 ms, never a busy loop.
+  // Very fast, but below kBusyBytes: at least 1 ms, never a busy loop.
   CHECK(EventReader::BatchWaitMs(1000, 1000) == 1);
   // A long quiet time does not overflow the arithmetic.
   CHECK(EventReader::BatchWaitMs(1, uint64_t{1} << 62) == EventReader::kMaxBatchMs);
