@@ -51,6 +51,16 @@ uint64_t ClockNs(clockid_t id) {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// Appends the Completed for `r`, built in the vector's storage: one copy of the request
+// (push_back(Completed{...}) copied it twice, to the temporary and into the vector).
+void Append(std::vector<Completed>* out, const hs_request& r, uint16_t status,
+            uint64_t latency_ns) {
+  Completed& c = out->emplace_back();
+  c.request = r;
+  c.status = status;
+  c.latency_ns = latency_ns;
+}
+
 }  // namespace
 
 // A proto3 string must be valid UTF-8 (a receiver refuses the whole message otherwise).
@@ -195,7 +205,7 @@ void Joiner::AddRequest(const hs_request& r, std::vector<Completed>* out) {
     // Give up the oldest request still pending.
     auto it = pending_.find(order_.front());
     if (it != pending_.end()) {
-      out->emplace_back(it->second, uint16_t{0}, uint64_t{0});  // Built in place: one copy.
+      Append(out, it->second, 0, 0);
       pending_.erase(it);
     }
     order_.pop_front();
@@ -213,7 +223,7 @@ void Joiner::AddRequest(const hs_request& r, std::vector<Completed>* out) {
 bool Joiner::AddResponse(const hs_response& r, std::vector<Completed>* out) {
   auto it = pending_.find(Key{r.request_ts_ns, r.tuple});
   if (it == pending_.end()) return false;
-  out->emplace_back(it->second, r.status, r.latency_ns);  // Built in place: one copy.
+  Append(out, it->second, r.status, r.latency_ns);
   pending_.erase(it);
   return true;
 }
@@ -223,7 +233,7 @@ void Joiner::Expire(uint64_t now_ns, std::vector<Completed>* out) {
     auto it = pending_.find(order_.front());
     if (it != pending_.end()) {
       if (it->first.ts_ns + timeout_ns_ > now_ns) break;
-      out->emplace_back(it->second, uint16_t{0}, uint64_t{0});  // Built in place: one copy.
+      Append(out, it->second, 0, 0);
       pending_.erase(it);
     }
     order_.pop_front();
@@ -241,7 +251,7 @@ void Joiner::Flush(std::vector<Completed>* out) {
   for (const Key& key : order_) {
     auto it = pending_.find(key);
     if (it == pending_.end()) continue;
-    out->emplace_back(it->second, uint16_t{0}, uint64_t{0});  // Built in place: one copy.
+    Append(out, it->second, 0, 0);
     pending_.erase(it);
   }
   pending_.clear();
