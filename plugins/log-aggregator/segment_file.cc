@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "paddock/errno_status.h"
+#include "paddock/log.h"
 
 namespace paddock::logagg {
 namespace {
@@ -34,7 +35,7 @@ absl::Status WriteAllAt(int fd, const char* p, size_t n, off_t off, const std::s
 
 absl::StatusOr<ActiveSegment> ActiveSegment::Create(const std::string& dir, uint64_t instance,
                                                     uint64_t number, int64_t created_ns,
-                                                    uint64_t first_sequence) {
+                                                    uint64_t first_sequence, bool direct) {
   ActiveSegment s;
   s.name_ = SegmentFileName(instance, number);
   s.path_ = dir + "/" + s.name_;
@@ -52,6 +53,14 @@ absl::StatusOr<ActiveSegment> ActiveSegment::Create(const std::string& dir, uint
     return st;
   }
   s.size_ = kSegmentHeaderBytes;
+  if (direct) {
+    auto d = DirectAppender::Open(s.path_, s.fd_.get(), s.size_);
+    if (!d.ok()) {
+      unlink(s.path_.c_str());
+      return d.status();
+    }
+    s.direct_ = std::move(*d);
+  }
   s.index_.instance = instance;
   s.index_.number = number;
   s.index_.created_ns = created_ns;
@@ -59,7 +68,19 @@ absl::StatusOr<ActiveSegment> ActiveSegment::Create(const std::string& dir, uint
   return s;
 }
 
-absl::Status ActiveSegment::Append(const iovec* iov, int n, size_t bytes) {
+absl::StatusOr<int> ActiveSegment::Append(const iovec* iov, int n, size_t bytes, bool complete) {
+  if (direct_) {
+    auto done = direct_->Append(fd_.get(), iov, n, complete);
+    if (done.ok() || !absl::IsInvalidArgument(done.status())) {
+      size_ = direct_->size();
+      return done;
+    }
+    // EINVAL: the device refused the alignment statx promised. The file was cut back;
+    // this segment goes on through the page cache.
+    log::Warn("O_DIRECT write refused; writing through the page cache",
+              {{"segment", name_}, {"error", std::string(done.status().message())}});
+    direct_.reset();
+  }
   size_t done = 0;
   int first = 0;
   size_t skip = 0;  // Bytes of iov[first] already written.
@@ -93,7 +114,7 @@ absl::Status ActiveSegment::Append(const iovec* iov, int n, size_t bytes) {
     skip = left;
   }
   size_ += bytes;
-  return absl::OkStatus();
+  return n;
 }
 
 absl::Status ActiveSegment::Sync() {
@@ -103,6 +124,7 @@ absl::Status ActiveSegment::Sync() {
 
 void ActiveSegment::ReleaseCache(bool final) {
   constexpr uint64_t kCacheStep = 8u << 20, kCacheKeep = 16u << 20;
+  if (direct_ && !final) return;  // Nothing of the segment is in the page cache to speak of.
   uint64_t hi = size_;
   if (!final) {
     if (size_ < kCacheKeep + cache_released_ + kCacheStep) return;
@@ -117,6 +139,11 @@ void ActiveSegment::ReleaseCache(bool final) {
 }
 
 absl::Status ActiveSegment::Seal(bool sync) {
+  if (direct_ && direct_->file_end() > size_ &&
+      ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
+    return ErrnoStatus(errno, "truncate " + name_);
+  }
+  direct_.reset();
   if (sync) {
     absl::Status st = Sync();
     if (!st.ok()) return st;

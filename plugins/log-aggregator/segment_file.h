@@ -5,10 +5,12 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "direct_appender.h"
 #include "paddock/fd.h"
 #include "record.h"
 #include "segment_index.h"
@@ -20,15 +22,23 @@ class ActiveSegment {
  public:
   // Creates `dir`/SegmentFileName(instance, number) with its header. The file appears under
   // its final name only once the header is written (created as ".tmp", then renamed).
+  // `direct`: append with O_DIRECT (DirectAppender) when the filesystem supports it, else
+  // through the page cache.
   static absl::StatusOr<ActiveSegment> Create(const std::string& dir, uint64_t instance,
                                               uint64_t number, int64_t created_ns,
-                                              uint64_t first_sequence);
+                                              uint64_t first_sequence, bool direct = true);
 
-  // Writes `bytes` bytes from `iov[0, n)` at the end of the file, as a whole: on a short
-  // write or an error the file is cut back to its previous size (so it never ends in half
-  // a record that a later append would hide) and the error is returned (ENOSPC ->
-  // ResourceExhausted). On success the caller accounts the records with index().Add.
-  absl::Status Append(const iovec* iov, int n, size_t bytes);
+  // Appends the records `iov[0, n)` (`bytes` bytes in all) at the end of the file and
+  // returns how many of them (a prefix) are now whole in it: all n when `complete`; with
+  // O_DIRECT and !complete, the records after the last whole block may be left out (the
+  // caller passes them again first next time; see DirectAppender). On a short write or an
+  // error the file is cut back to size() (so it never ends in half a record that a later
+  // append would hide), none of the n records is in it, and the error is returned (ENOSPC
+  // -> ResourceExhausted). The caller accounts the records written with index().Add.
+  absl::StatusOr<int> Append(const iovec* iov, int n, size_t bytes, bool complete = true);
+
+  // True while appends go around the page cache (O_DIRECT).
+  bool direct() const { return direct_ != nullptr; }
 
   // fsync(2).
   absl::Status Sync();
@@ -39,15 +49,17 @@ class ActiveSegment {
   // charged to the plugin's memory cgroup, and with cgroup v1 (no per-cgroup dirty limits)
   // dirty pages piled up to the cgroup limit, so reclaim stalled the writer for 100+ ms
   // (ring full, kernel drops at ~500k lines/s) and cost CPU per line. `final` covers the
-  // whole file (on seal).
+  // whole file (on seal). Nothing to do with O_DIRECT but on seal.
   void ReleaseCache(bool final);
 
-  // Writes the index next to the segment ("<name>.idx", via a temp file and rename), after
-  // an fsync of the segment when `sync`. The segment is complete afterwards.
+  // Cuts off the head of a record an incomplete Append left at the end, writes the index
+  // next to the segment ("<name>.idx", via a temp file and rename), after an fsync of the
+  // segment when `sync`. The segment is complete afterwards.
   absl::Status Seal(bool sync);
 
   const std::string& path() const { return path_; }
   const std::string& name() const { return name_; }
+  // End of the last whole record.
   uint64_t size() const { return size_; }
   SegmentIndex& index() { return index_; }
   const SegmentIndex& index() const { return index_; }
@@ -56,7 +68,8 @@ class ActiveSegment {
   std::string path_, name_;
   UniqueFd fd_;
   uint64_t size_ = 0;
-  uint64_t cache_released_ = 0;  // ReleaseCache covered [.., cache_released_).
+  uint64_t cache_released_ = 0;             // ReleaseCache covered [.., cache_released_).
+  std::unique_ptr<DirectAppender> direct_;  // Null: appends go through the page cache.
   SegmentIndex index_;
 };
 

@@ -62,6 +62,7 @@ bool SegmentWriter::Flush(std::chrono::milliseconds timeout) {
   if (stopped_ || !thread_.joinable()) return released() >= target;
   flush_target_ = std::max(flush_target_, target);
   flush_now_ = true;
+  complete_now_ = true;
   cv_.notify_one();
   return flushed_.wait_for(l, timeout, [&] { return stopped_ || released() >= target; }) &&
          released() >= target;
@@ -85,17 +86,22 @@ void SegmentWriter::Run() {
     bool have = ring_.Available() > 0;
     if (have && first_pending == 0) first_pending = now;
     if (!have) first_pending = 0;
-    bool due = have && (flush_now_ || stop_ || now - first_pending >= s->flush_interval_ns);
+    const bool interval_due = now - first_pending >= s->flush_interval_ns;
+    bool due = have && (flush_now_ || stop_ || interval_due);
     if (due) {
-      flush_now_ = false;
+      // Only a write for flush_bytes may leave the lines after the last whole block in the
+      // ring (O_DIRECT); they keep their flush clock (first_pending), so the interval still
+      // bounds how long any line waits.
+      const bool complete = complete_now_ || stop_ || interval_due;
+      flush_now_ = complete_now_ = false;
       l.unlock();
-      WriteAvailable();
+      bool left = WriteAvailable(complete);
       l.lock();
-      first_pending = 0;
+      if (!left) first_pending = 0;
       flushed_.notify_all();
       continue;
     }
-    flush_now_ = false;
+    flush_now_ = complete_now_ = false;
     if (stop_) break;
     if (now - last_periodic_ns_ >= kPeriodicNs) {
       l.unlock();
@@ -128,7 +134,7 @@ void SegmentWriter::ReportError(const absl::Status& st) {
   }
 }
 
-void SegmentWriter::WriteAvailable() {
+bool SegmentWriter::WriteAvailable(bool complete) {
   std::shared_ptr<const Settings> s = settings_.Load();
   const uint64_t n = ring_.Available();
   iovec iov[kMaxIov];
@@ -143,16 +149,18 @@ void SegmentWriter::WriteAvailable() {
     }
     if (!active_) {
       auto seg = ActiveSegment::Create(catalog_.dir(), instance_, next_number_, now,
-                                       HeaderOf(ring_.At(0)).sequence);
+                                       HeaderOf(ring_.At(0)).sequence, s->direct_io);
       if (!seg.ok()) {
         ReportError(seg.status());
         Add(stats_.write_dropped, n - i);
         ring_.Release(n - i);
         released_.fetch_add(n - i, std::memory_order_release);
+        i = n;
         break;
       }
       ++next_number_;
       active_.emplace(std::move(*seg));
+      stats_.direct_io.store(active_->direct(), std::memory_order_relaxed);
       catalog_.SetActive(active_->name(), active_->index());
     }
     int cnt = 0;
@@ -170,18 +178,27 @@ void SegmentWriter::WriteAvailable() {
     if (s->retention_max_bytes != 0 && catalog_.TotalBytes() + bytes > s->retention_max_bytes) {
       Add(stats_.segments_deleted, catalog_.EnforceRetention(s->retention_max_bytes, bytes, 0));
     }
+    // The last batch of this call may leave its final records for the next write unless
+    // `complete`; a batch cut short by the segment's room completes it (rotation follows).
+    const bool last = i + static_cast<uint64_t>(cnt) == n;
+    const bool batch_complete = last ? complete : cnt < kMaxIov;
     uint64_t start = active_->size();
-    absl::Status st = active_->Append(iov, cnt, bytes);
-    if (st.ok()) {
+    absl::StatusOr<int> done = active_->Append(iov, cnt, bytes, batch_complete);
+    // (Cannot happen with >= 64-byte records and blocks <= 64 KiB, but a loop that takes
+    // nothing must not spin.)
+    if (done.ok() && *done == 0 && !last) done = active_->Append(iov, cnt, bytes, true);
+    int taken = cnt;  // Records leaving the ring.
+    if (done.ok()) {
+      taken = *done;
       uint64_t off = start;
-      for (int k = 0; k < cnt; ++k) {
+      for (int k = 0; k < taken; ++k) {
         off += iov[k].iov_len;
         RecordHeader h;
         std::memcpy(&h, iov[k].iov_base, sizeof(h));
         active_->index().Add(h, off);
       }
-      Add(stats_.written, static_cast<uint64_t>(cnt));
-      Add(stats_.written_bytes, bytes);
+      Add(stats_.written, static_cast<uint64_t>(taken));
+      Add(stats_.written_bytes, off - start);
       stats_.disk_full.store(false, std::memory_order_relaxed);
       dirty_ = true;
       wrote = true;
@@ -189,11 +206,12 @@ void SegmentWriter::WriteAvailable() {
       catalog_.SetActive(active_->name(), active_->index());
     } else {
       Add(stats_.write_dropped, static_cast<uint64_t>(cnt));
-      ReportError(st);
+      ReportError(done.status());
     }
-    ring_.Release(static_cast<uint64_t>(cnt));
-    released_.fetch_add(static_cast<uint64_t>(cnt), std::memory_order_release);
-    i += static_cast<uint64_t>(cnt);
+    ring_.Release(static_cast<uint64_t>(taken));
+    released_.fetch_add(static_cast<uint64_t>(taken), std::memory_order_release);
+    i += static_cast<uint64_t>(taken);
+    if (last && taken < cnt) break;  // Left for the next write.
   }
   if (wrote && active_) {
     int64_t mono = MonotonicNs();
@@ -210,6 +228,7 @@ void SegmentWriter::WriteAvailable() {
     }
     catalog_.NotifyWritten();
   }
+  return i < n;
 }
 
 void SegmentWriter::SealActive(const Settings& s) {

@@ -56,8 +56,9 @@ class SegmentWriter {
 
  private:
   void Run();
-  // Writes every available record. Writer thread only.
-  void WriteAvailable();
+  // Writes every available record; unless `complete`, those after the last whole block of
+  // an O_DIRECT segment may stay in the ring (then returns true). Writer thread only.
+  bool WriteAvailable(bool complete);
   // Seals the active segment (if any). Writer thread only.
   void SealActive(const Settings& s);
   // Age rotation, age retention, fsync interval, catalog refresh. Writer thread only.
@@ -77,9 +78,11 @@ class SegmentWriter {
   int64_t last_sync_ns_ = 0, last_periodic_ns_ = 0, last_refresh_ns_ = 0, last_error_log_ns_ = 0;
 
   std::mutex mu_;
-  std::condition_variable cv_;         // Wakes the writer.
-  std::condition_variable flushed_;    // Wakes Flush() callers.
-  bool flush_now_ = false;             // Guarded by mu_.
+  std::condition_variable cv_;       // Wakes the writer.
+  std::condition_variable flushed_;  // Wakes Flush() callers.
+  bool flush_now_ = false;           // Guarded by mu_.
+  bool complete_now_ = false;        // Guarded by mu_. Flush(): write every record.
+
   bool stop_ = false;                  // Guarded by mu_.
   bool stopped_ = false;               // Guarded by mu_.
   uint64_t flush_target_ = 0;          // Guarded by mu_.

@@ -137,6 +137,7 @@ grpc::Status LogAggregatorService::Stats(grpc::ServerContext*, const pb::StatsRe
   r->set_ring_overflows(Get(stats_.ring_overflows));
   r->set_write_dropped(Get(stats_.write_dropped));
   r->set_disk_full(stats_.disk_full.load(std::memory_order_relaxed));
+  r->set_direct_io(stats_.direct_io.load(std::memory_order_relaxed));
   r->set_last_write_error(stats_.last_write_error());
   r->set_lost_on_crash(Get(stats_.lost_on_crash));
   r->set_torn_bytes_truncated(Get(stats_.torn_bytes_truncated));

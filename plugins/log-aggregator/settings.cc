@@ -56,6 +56,7 @@ absl::StatusOr<Settings> SettingsFromConfig(const paddock::logagg::v1::LogAggreg
   }
   if (c.fsync_interval_ms() != 0)
     s.fsync_interval_ns = static_cast<int64_t>(c.fsync_interval_ms()) * kMs;
+  s.direct_io = !c.buffered_io();
   if (c.max_message_bytes() != 0) {
     if (c.max_message_bytes() < 64 || c.max_message_bytes() > 65535) {
       return Bad("max_message_bytes", "must be in [64, 65535]");

@@ -20,6 +20,7 @@ struct Settings {
   uint64_t flush_bytes = 1u << 20;
   FsyncMode fsync = FsyncMode::kNever;
   int64_t fsync_interval_ns = 1'000'000'000;
+  bool direct_io = true;  // O_DIRECT appends where the filesystem supports them.
   // Receiver (coalesce and TCP limits apply live; the ring when an instance starts).
   uint32_t ring_slots = 8192;
   uint32_t slot_bytes = 512;

@@ -20,6 +20,7 @@ struct Stats {
   alignas(64) C written{0}, written_bytes{0}, write_dropped{0}, fsyncs{0};
   C segments_rotated{0}, segments_deleted{0};
   std::atomic<bool> disk_full{false};
+  std::atomic<bool> direct_io{false};  // The active segment is written with O_DIRECT.
   // From the data dir's history (recovery).
   C lost_on_crash{0}, torn_bytes_truncated{0};
 

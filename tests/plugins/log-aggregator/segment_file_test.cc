@@ -24,7 +24,7 @@ absl::Status AppendRecords(ActiveSegment& seg, const std::vector<std::string>& r
     bytes += r.size();
   }
   uint64_t off = seg.size();
-  absl::Status st = seg.Append(iov.data(), static_cast<int>(iov.size()), bytes);
+  absl::Status st = seg.Append(iov.data(), static_cast<int>(iov.size()), bytes).status();
   if (st.ok()) {
     for (const std::string& r : recs) {
       off += r.size();

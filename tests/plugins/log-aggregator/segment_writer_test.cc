@@ -94,6 +94,41 @@ TEST_CASE("Flush returns once everything published is written", "[writer]") {
   REQUIRE(f.writer->released() == 5000);
 }
 
+TEST_CASE("With O_DIRECT a write for flush_bytes leaves the partial block to the interval",
+          "[writer]") {
+  Settings s;
+  s.flush_interval_ns = 2'000'000'000;
+  Fixture f(s);
+  f.writer->Start();
+  f.Produce(100, 264);  // 328-byte records: 32,864 bytes with the segment header.
+  const auto started = std::chrono::steady_clock::now();
+  f.writer->Wake(true);  // As the receiver does once flush_bytes are waiting.
+  while (Get(f.stats.written) == 0 &&
+         std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (!f.stats.direct_io.load()) {
+    WARN("skipped: the temp dir's filesystem does no O_DIRECT");
+    return;
+  }
+  // Only the records before the last whole block; the file is whole blocks of them.
+  REQUIRE(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(1500));
+  CHECK(Get(f.stats.written) == (8 * 4096 - 64) / 328);
+  auto segs = f.Segments();
+  REQUIRE(segs.size() == 1);
+  const std::string path = f.dir.path() + "/segments/" + segs[0].name;
+  CHECK(std::filesystem::file_size(path) == 8 * 4096);
+  CHECK(segs[0].file_bytes == 64 + (8 * 4096 - 64) / 328 * 328);  // Its whole records.
+  // The rest keeps its flush clock: written within the interval, with no further wake-up.
+  while (Get(f.stats.written) < 100 &&
+         std::chrono::steady_clock::now() - started < std::chrono::seconds(6)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(Get(f.stats.written) == 100);
+  REQUIRE(f.writer->released() == 100);
+  REQUIRE(std::filesystem::file_size(path) == 64 + 100 * 328);
+}
+
 TEST_CASE("Segments rotate by size and retention keeps the total bounded", "[writer]") {
   Settings s;
   s.segment_max_bytes = 64 << 10;
