@@ -8,11 +8,15 @@
 
 namespace paddock::logagg {
 
-absl::StatusOr<Mapping> Mapping::Create(size_t bytes) {
+absl::StatusOr<Mapping> Mapping::Create(size_t bytes, bool huge_pages) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
     return absl::ResourceExhaustedError(absl::StrCat("mmap ", bytes, " bytes failed"));
+  }
+  if (huge_pages) {
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+    for (size_t i = 0; i < bytes; i += 4096) static_cast<volatile char*>(p)[i] = 0;
   }
   Mapping m;
   m.data_ = static_cast<char*>(p);
@@ -47,7 +51,7 @@ absl::StatusOr<std::unique_ptr<Ring>> Ring::Create(uint32_t slots, uint32_t slot
   r->slots_ = slots;
   r->slot_bytes_ = slot_bytes;
   r->stride_ = (kHeader + slot_bytes + 63) / 64 * 64;
-  auto sm = Mapping::Create(r->stride_ * slots);
+  auto sm = Mapping::Create(r->stride_ * slots, /*huge_pages=*/true);
   if (!sm.ok()) return sm.status();
   r->slots_map_ = std::move(*sm);
   auto lm = Mapping::Create(large_bytes);
