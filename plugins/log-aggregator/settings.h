@@ -22,7 +22,7 @@ struct Settings {
   int64_t fsync_interval_ns = 1'000'000'000;
   bool direct_io = true;  // O_DIRECT appends where the filesystem supports them.
   // Receiver (coalesce and TCP limits apply live; the ring when an instance starts).
-  uint32_t ring_slots = 8192;
+  uint32_t ring_slots = 32768;
   uint32_t slot_bytes = 512;
   uint32_t large_ring_bytes = 8u << 20;
   uint32_t max_message_bytes = 65535;

@@ -13,7 +13,7 @@ TEST_CASE("Empty config gives the documented defaults", "[settings]") {
   REQUIRE(s->retention_max_bytes == 1ull << 30);
   REQUIRE(s->flush_interval_ns == 200'000'000);
   REQUIRE(s->fsync == FsyncMode::kNever);
-  REQUIRE(s->ring_slots == 8192);
+  REQUIRE(s->ring_slots == 32768);
   REQUIRE(s->recv_batch == 256);
   REQUIRE(s->coalesce_us == 2000);
   REQUIRE(s->flush_bytes == 1u << 20);
