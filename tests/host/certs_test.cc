@@ -212,8 +212,13 @@ TEST_CASE("Issue is thread-safe, serials are unique, and it is cheap", "[certs]"
       kRounds;
   WARN("Issue(): " << per_issue_ms << " ms each single-threaded; " << total_ms << " ms for "
                    << kThreads * kPerThread << " on " << kThreads << " threads");
-  // Generous bound for a shared, loaded CI machine; the measured figure is ~0.1-0.3 ms.
+  // Generous bound for a shared, loaded CI machine; the measured figure is ~0.1-0.3 ms
+  // (~4.5-7 ms under ASan+UBSan on a loaded machine, hence its own bound there).
+#ifdef PADDOCK_SANITIZER_BUILD
+  CHECK(per_issue_ms < 25.0);
+#else
   CHECK(per_issue_ms < 5.0);
+#endif
 }
 
 }  // namespace

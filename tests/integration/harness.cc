@@ -114,6 +114,14 @@ double TimeScale() {
   return scale;
 }
 
+bool SanitizerBuild() {
+#ifdef PADDOCK_SANITIZER_BUILD
+  return true;
+#else
+  return false;
+#endif
+}
+
 bool WaitFor(const std::function<bool()>& pred, double timeout_s) {
   timeout_s *= TimeScale();
   auto deadline = std::chrono::steady_clock::now() +
@@ -184,6 +192,12 @@ std::string Host::CgroupName() const {
   return "paddock-test-" + dir_.path().substr(dir_.path().rfind('-') + 1);
 }
 
+namespace {
+
+int64_t Scaled(int64_t ms) { return static_cast<int64_t>(static_cast<double>(ms) * TimeScale()); }
+
+}  // namespace
+
 std::string Host::ConfigJson(const std::string& extra_config) const {
   std::ostringstream cfg;
   cfg << "{\n"
@@ -194,7 +208,11 @@ std::string Host::ConfigJson(const std::string& extra_config) const {
       << "  \"shutdown_grace_ms\": 2000,\n"
       << "  \"restart\": {\"initial_backoff_ms\": 50, \"max_backoff_ms\": 400,"
       << " \"crash_loop_count\": 4, \"crash_loop_window_ms\": 30000},\n"
-      << "  \"health\": {\"interval_ms\": 500, \"timeout_ms\": 1000, \"start_timeout_ms\": 5000},\n"
+      // A sanitized plugin starts and answers slower (noisy's 10 MB flood took over 5 s
+      // under ASan on a loaded machine): the host's own deadlines follow the time knob.
+      << "  \"health\": {\"interval_ms\": 500, \"timeout_ms\": " << Scaled(1000)
+      << ", \"start_timeout_ms\": " << Scaled(5000)
+      << "},\n"
       // Metrics on a free port (the default 9464 would be shared by parallel tests); the
       // host logs the address it got (metrics_fixture.h reads it).
       << "  \"metrics\": {\"listen\": \"127.0.0.1:0\"},\n"

@@ -51,6 +51,10 @@ CmdResult Run(const std::vector<std::string>& argv, const std::string& input = "
 // stays the same.
 double TimeScale();
 
+// True in a sanitizer build (scripts/test-sanitize): paddockd, paddockctl and the plugins
+// run under ASan+UBSan.
+bool SanitizerBuild();
+
 // Polls `pred` every 10 ms until it is true or `timeout_s` (times TimeScale()) passes.
 // Returns the last value.
 bool WaitFor(const std::function<bool()>& pred, double timeout_s);

@@ -72,6 +72,10 @@ const json::Value* TaskStats(const json::Value& stats, const std::string& name) 
   return nullptr;
 }
 
+// Both return a pointer into their argument: a temporary would leave it dangling (ASan
+// found two such uses), so they refuse rvalues.
+const json::Value* TaskStats(json::Value&& stats, const std::string& name) = delete;
+
 const json::Value* ListedTask(const json::Value& list, const std::string& name) {
   const json::Value* tasks = list.Find("tasks");
   if (tasks == nullptr) return nullptr;
@@ -80,6 +84,7 @@ const json::Value* ListedTask(const json::Value& list, const std::string& name) 
   }
   return nullptr;
 }
+const json::Value* ListedTask(json::Value&& list, const std::string& name) = delete;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -222,7 +227,8 @@ TEST_CASE("a one-shot fires once, and tasks survive a restart, a kill -9 and a r
       },
       5));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const json::Value* once = TaskStats(Call(host, "Stats", "{}"), "once");
+  const json::Value stats = Call(host, "Stats", "{}");
+  const json::Value* once = TaskStats(stats, "once");
   REQUIRE(once != nullptr);
   CHECK(Int(At(*once, {"ticks"})) == 1);
   const std::string stored = ReadFile(host.data_dir() + "/scheduler/tasks.json");
@@ -242,12 +248,16 @@ TEST_CASE("a one-shot fires once, and tasks survive a restart, a kill -9 and a r
           std::string::npos);
     REQUIRE(WaitFor(
         [&] {
-          const json::Value* keep = TaskStats(Call(host, "Stats", "{}"), "keep");
+          const json::Value stats = Call(host, "Stats", "{}");
+          const json::Value* keep = TaskStats(stats, "keep");
           return keep != nullptr && Int(At(*keep, {"ticks"})) >= 5;
         },
         5));
     // The one-shot does not fire again in the new instance.
-    CHECK(Int(At(*TaskStats(Call(host, "Stats", "{}"), "once"), {"ticks"})) == 0);
+    const json::Value stats = Call(host, "Stats", "{}");
+    const json::Value* once_again = TaskStats(stats, "once");
+    REQUIRE(once_again != nullptr);
+    CHECK(Int(At(*once_again, {"ticks"})) == 0);
   };
 
   REQUIRE(host.Ctl({"restart", "scheduler"}).exit_code == 0);

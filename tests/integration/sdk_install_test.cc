@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "integration/harness.h"
 
@@ -46,9 +48,17 @@ TEST_CASE("the plugin template builds against the installed SDK and answers a ca
   CHECK(fs::exists(prefix + "/share/paddock-sdk/proto/paddock/v1/manifest.proto"));
 
   // Only the installed SDK is visible to the template: the source tree is not on any path.
-  MustRun({kCmake, "cmake", "-S", std::string(PADDOCK_SOURCE_DIR) + "/examples/plugin-template",
-           "-B", build, "-G", "Ninja", "-DCMAKE_PREFIX_PATH=" + prefix},
-          120);
+  std::vector<std::string> configure = {
+      kCmake, "cmake", "-S", std::string(PADDOCK_SOURCE_DIR) + "/examples/plugin-template", "-B",
+      build, "-G", "Ninja", "-DCMAKE_PREFIX_PATH=" + prefix,
+      // The SDK's own compiler (a plugin author builds with the toolchain the SDK came from).
+      std::string("-DCMAKE_C_COMPILER=") + PADDOCK_C_COMPILER,
+      std::string("-DCMAKE_CXX_COMPILER=") + PADDOCK_CXX_COMPILER};
+  if (std::string_view(PADDOCK_SANITIZE_FLAGS) != "") {  // A sanitizer build's SDK.
+    configure.push_back(std::string("-DCMAKE_CXX_FLAGS=") + PADDOCK_SANITIZE_FLAGS);
+    configure.push_back(std::string("-DCMAKE_EXE_LINKER_FLAGS=") + PADDOCK_SANITIZE_FLAGS);
+  }
+  MustRun(configure, 120);
   MustRun({kCmake, "cmake", "--build", build, "--parallel", "2"}, 600);
   const std::string binary = build + "/greeter";
   REQUIRE(fs::exists(binary));
