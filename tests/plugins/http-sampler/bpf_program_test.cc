@@ -416,6 +416,22 @@ TEST_CASE("hostile: pipelined requests in one segment report the first", "[bpf][
   CHECK(fx.Total().seen == 1);
 }
 
+// `recs` is a sampled request and its 404 response, joined by timestamp and 4-tuple with a
+// plausible latency (what both response-matching tests send). Returns the request.
+hs_request RequestAnd404(const std::vector<Record>& recs) {
+  REQUIRE(recs.size() == 2);
+  REQUIRE(std::holds_alternative<hs_request>(recs[0]));
+  const hs_request& r = std::get<hs_request>(recs[0]);
+  REQUIRE(std::holds_alternative<hs_response>(recs[1]));
+  const hs_response& resp = std::get<hs_response>(recs[1]);
+  CHECK(resp.status == 404);
+  CHECK(resp.request_ts_ns == r.ts_ns);
+  CHECK(std::memcmp(&resp.tuple, &r.tuple, sizeof(r.tuple)) == 0);
+  CHECK(resp.latency_ns > 0);
+  CHECK(resp.latency_ns < 5'000'000'000ull);
+  return r;
+}
+
 TEST_CASE("a response on egress is matched with its status and latency", "[bpf]") {
   if (!Privileged()) return;
   Fixture fx;
@@ -430,16 +446,7 @@ TEST_CASE("a response on egress is matched with its status and latency", "[bpf]"
          Dir::kResponse);
   // A second response on the same connection has no sampled request left.
   fx.Run(TcpPacket(Reversed(req), "HTTP/1.1 200 OK\r\n\r\n"), Dir::kResponse);
-  std::vector<Record> recs = fx.Drain();
-  REQUIRE(recs.size() == 2);
-  const hs_request& r = std::get<hs_request>(recs[0]);
-  REQUIRE(std::holds_alternative<hs_response>(recs[1]));
-  const hs_response& resp = std::get<hs_response>(recs[1]);
-  CHECK(resp.status == 404);
-  CHECK(resp.request_ts_ns == r.ts_ns);
-  CHECK(std::memcmp(&resp.tuple, &r.tuple, sizeof(r.tuple)) == 0);
-  CHECK(resp.latency_ns > 0);
-  CHECK(resp.latency_ns < 5'000'000'000ull);
+  RequestAnd404(fx.Drain());
   CHECK(fx.Total().responses == 1);
 }
 
@@ -475,19 +482,9 @@ TEST_CASE("on loopback one program matches a response with its request", "[bpf]"
          Dir::kResponse);
   // A second response on the same connection has no sampled request left.
   fx.Run(TcpPacket(Reversed(req), "HTTP/1.1 200 OK\r\n\r\n"), Dir::kResponse);
-  std::vector<Record> recs = fx.Drain();
-  REQUIRE(recs.size() == 2);
-  REQUIRE(std::holds_alternative<hs_request>(recs[0]));
-  const hs_request& r = std::get<hs_request>(recs[0]);
+  const hs_request r = RequestAnd404(fx.Drain());
   CHECK(r.method == HS_METHOD_DELETE);
   CHECK(Path(r) == "/item/7");
-  REQUIRE(std::holds_alternative<hs_response>(recs[1]));
-  const hs_response& resp = std::get<hs_response>(recs[1]);
-  CHECK(resp.status == 404);
-  CHECK(resp.request_ts_ns == r.ts_ns);
-  CHECK(std::memcmp(&resp.tuple, &r.tuple, sizeof(r.tuple)) == 0);
-  CHECK(resp.latency_ns > 0);
-  CHECK(resp.latency_ns < 5'000'000'000ull);
   hs_counters t = fx.Total();
   CHECK(t.seen == 1);
   CHECK(t.responses == 1);
