@@ -471,15 +471,17 @@ absl::Status CheckMapKeysUnique(const Message& msg, const std::string& path) {
       const Message& item = r->GetRepeatedMessage(msg, f, i);
       if (f->is_map()) {
         std::string key = MapKeyText(item);
-        const std::string item_path = MapKeyPath(field_path, key);
         if (!keys.insert(key).second) {
           return absl::InvalidArgumentError(
               absl::StrCat(field_path, ": key ", key, " is given twice (written two ways)"));
         }
+        // The entry's own reflection: `r` is the outer message's (protobuf aborts on a
+        // mismatch, which a plugin's message-valued map in a request would have triggered).
+        const Reflection* entry = item.GetReflection();
         const FieldDescriptor* value = item.GetDescriptor()->map_value();
-        if (value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && r->HasField(item, value)) {
+        if (value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && entry->HasField(item, value)) {
           if (absl::Status s =
-                  CheckMapKeysUnique(item.GetReflection()->GetMessage(item, value), item_path);
+                  CheckMapKeysUnique(entry->GetMessage(item, value), MapKeyPath(field_path, key));
               !s.ok()) {
             return s;
           }

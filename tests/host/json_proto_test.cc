@@ -16,9 +16,9 @@ struct Maps {
   pb::DescriptorPool pool;
   pb::DynamicMessageFactory factory;
   std::unique_ptr<pb::Message> msg;
-  Maps() {
+  explicit Maps(const char* type = "paddock.test.Maps") {
     REQUIRE(pool.BuildFile(paddock::test::MapsFile()) != nullptr);
-    msg.reset(factory.GetPrototype(pool.FindMessageTypeByName("paddock.test.Maps"))->New());
+    msg.reset(factory.GetPrototype(pool.FindMessageTypeByName(type))->New());
   }
   absl::Status Fill(const char* text) {
     auto v = paddock::host::json::Parse(text);
@@ -59,4 +59,21 @@ TEST_CASE("CheckMapKeysUnique finds a key given twice at any depth", "[json_prot
   absl::Status s = CheckMapKeysUnique(*m.msg);
   REQUIRE(absl::IsInvalidArgument(s));
   CHECK(s.message() == "child.ports: key 80 is given twice (written two ways)");
+}
+
+TEST_CASE("CheckMapKeysUnique looks inside message-valued maps", "[json_proto]") {
+  Maps m("paddock.test.Named");
+  REQUIRE(m.Fill(R"({"named": {"a": {"ports": {"1": 1}}, "b": {}}})").ok());
+  CHECK(CheckMapKeysUnique(*m.msg).ok());
+  const pb::Descriptor* d = m.msg->GetDescriptor();
+  const pb::FieldDescriptor* named = d->FindFieldByName("named");
+  pb::Message* entry = m.msg->GetReflection()->MutableRepeatedMessage(m.msg.get(), named, 0);
+  pb::Message* value =
+      entry->GetReflection()->MutableMessage(entry, entry->GetDescriptor()->map_value());
+  pb::Message* port =
+      value->GetReflection()->AddMessage(value, value->GetDescriptor()->FindFieldByName("ports"));
+  port->GetReflection()->SetUInt32(port, port->GetDescriptor()->map_key(), 1);
+  absl::Status s = CheckMapKeysUnique(*m.msg);
+  REQUIRE(absl::IsInvalidArgument(s));
+  CHECK(s.message() == R"(named."a".ports: key 1 is given twice (written two ways))");
 }

@@ -1,6 +1,7 @@
 // A message type with integer- and bool-keyed maps, built from a hand-written descriptor
 // (the host's own protos only key maps by string): paddock.test.Maps {
-//   map<uint32, uint32> ports = 1; map<bool, string> flags = 2; Maps child = 3; }.
+//   map<uint32, uint32> ports = 1; map<bool, string> flags = 2; Maps child = 3; } and a
+// message-valued map, paddock.test.Named { map<string, Maps> named = 1; }.
 #pragma once
 
 #include <string>
@@ -47,6 +48,27 @@ inline google::protobuf::FileDescriptorProto MapsFile() {
   child->set_label(pb::FieldDescriptorProto::LABEL_OPTIONAL);
   child->set_type(pb::FieldDescriptorProto::TYPE_MESSAGE);
   child->set_type_name(".paddock.test.Maps");
+  // paddock.test.Named { map<string, Maps> named = 1; }: a message-valued map.
+  pb::DescriptorProto* named = file.add_message_type();
+  named->set_name("Named");
+  pb::DescriptorProto* e = named->add_nested_type();
+  e->set_name("NamedEntry");
+  e->mutable_options()->set_map_entry(true);
+  for (auto [n, num, type] : {std::tuple{"key", 1, pb::FieldDescriptorProto::TYPE_STRING},
+                              std::tuple{"value", 2, pb::FieldDescriptorProto::TYPE_MESSAGE}}) {
+    pb::FieldDescriptorProto* f = e->add_field();
+    f->set_name(n);
+    f->set_number(num);
+    f->set_type(type);
+    f->set_label(pb::FieldDescriptorProto::LABEL_OPTIONAL);
+  }
+  e->mutable_field(1)->set_type_name(".paddock.test.Maps");
+  pb::FieldDescriptorProto* nf = named->add_field();
+  nf->set_name("named");
+  nf->set_number(1);
+  nf->set_label(pb::FieldDescriptorProto::LABEL_REPEATED);
+  nf->set_type(pb::FieldDescriptorProto::TYPE_MESSAGE);
+  nf->set_type_name(".paddock.test.Named.NamedEntry");
   pb::ServiceDescriptorProto* svc = file.add_service();
   svc->set_name("MapService");
   pb::MethodDescriptorProto* m = svc->add_method();
