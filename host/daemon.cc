@@ -203,7 +203,7 @@ int RunDaemon(const DaemonOptions& options) {
   }
   (*control)->Serve(server.get());
   // Plugins invoking other plugins (host/invoke_server.h); spawns bind its dir at /host.
-  InvokeService invoke_service(&router, &supervisor, &live_config);
+  InvokeService invoke_service(&router, &supervisor, &live_config, &metrics);
   auto invoke = InvokeServer::Start(HostSocketDir(config->config.runtime_dir()), deps.host_creds,
                                     &invoke_service);
   if (!invoke.ok()) {

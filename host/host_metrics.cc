@@ -72,15 +72,25 @@ void HostMetrics::HealthChecked(const std::string& plugin, bool healthy, absl::D
 void HostMetrics::PluginCall(const std::string& plugin, const std::string& method,
                              grpc::StatusCode code, absl::Duration took) {
   registry_
-      .GetCounter("paddock_host_rpc_requests_total",
-                  "Calls the host routed to a plugin, by method and gRPC status code.",
-                  {{"plugin", plugin}, {"method", method}, {"code", CodeName(code)}})
+      .GetCounter(
+          "paddock_host_rpc_requests_total",
+          "Calls the host routed to a plugin (paddockctl call or another plugin's invoke), by "
+          "method and gRPC status code.",
+          {{"plugin", plugin}, {"method", method}, {"code", CodeName(code)}})
       .Increment();
   registry_
       .GetHistogram("paddock_host_rpc_duration_seconds",
                     "Latency of calls the host routed to a plugin (streams: until they ended).",
                     LatencyBuckets(), {{"plugin", plugin}, {"method", method}})
       .Observe(absl::ToDoubleSeconds(took));
+}
+
+void HostMetrics::InvokeDenied(const std::string& caller) {
+  registry_
+      .GetCounter("paddock_host_invoke_denied_total",
+                  "Invokes of another plugin that the caller's invoke ACL refused.",
+                  {{"caller", caller}})
+      .Increment();
 }
 
 void HostMetrics::ControlRequest(const std::string& method, grpc::StatusCode code,

@@ -30,6 +30,9 @@ class HostMetrics {
   // the plugin's catalog (so the label set stays bounded).
   void PluginCall(const std::string& plugin, const std::string& method, grpc::StatusCode code,
                   absl::Duration took);
+  // `caller`'s invoke of another plugin was refused by its invoke ACL (a policy violation;
+  // `caller` comes from a verified certificate, so the label set stays bounded).
+  void InvokeDenied(const std::string& caller);
   // One request on the control socket ended; `method` is a paddock.v1.Control method.
   void ControlRequest(const std::string& method, grpc::StatusCode code, absl::Duration took);
   // A scrape dropped `n` families or samples `plugin` reported (invalid or over limits).

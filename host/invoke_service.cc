@@ -46,6 +46,7 @@ absl::StatusOr<std::string> CallerPlugin(const grpc::AuthContext& ctx) {
 absl::Status InvokeService::Deny(const std::string& caller, const std::string& target) {
   const std::string why = absl::StrCat("plugin \"", caller, "\" may not invoke \"", target,
                                        "\": not allowed by plugins.", caller, ".invoke");
+  if (metrics_ != nullptr) metrics_->InvokeDenied(caller);
   {
     absl::MutexLock lock(&log_mu_);
     const absl::Time now = absl::Now();
@@ -95,7 +96,7 @@ absl::StatusOr<paddock::v1::InvokeResponse> InvokeService::InvokeAs(
     return resp;
   }
   paddock::v1::CallResponse out;
-  grpc::Status s = RunUnaryCall(*call, req.timeout_ms(), &out);
+  grpc::Status s = RunUnaryCall(*call, req.timeout_ms(), &out, metrics_);
   if (!s.ok()) return ToAbsl(s);
   resp.set_json(std::move(*out.mutable_json()));
   resp.set_generation(out.generation());

@@ -1,8 +1,9 @@
 // HostInvoke (proto/paddock/v1/invoke.proto): plugins calling other plugins through the host.
 // The caller is whoever the verified client certificate names (PluginIdentity SAN); the call
 // is forwarded only where the caller's invoke ACL lists the target, through the same router
-// path as `paddockctl call` (plugin_call.h). Every denial is logged (at most once per 10 s
-// per caller and target, with the count of repeats). Runs on gRPC's threads; thread-safe.
+// path as `paddockctl call` (plugin_call.h), and counted in the same RPC metrics. Every denial
+// is counted and logged (at most once per 10 s per caller and target, with the count of
+// repeats). Runs on gRPC's threads; thread-safe.
 #pragma once
 
 #include <map>
@@ -12,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/security/auth_context.h"
+#include "host/host_metrics.h"
 #include "host/invoke_acl.h"
 #include "host/router.h"
 #include "host/supervisor.h"
@@ -26,9 +28,11 @@ absl::StatusOr<std::string> CallerPlugin(const grpc::AuthContext& ctx);
 
 class InvokeService final : public paddock::v1::HostInvoke::Service {
  public:
-  // None owned; all outlive the service.
-  InvokeService(const Router* router, Supervisor* supervisor, LiveConfig* config)
-      : router_(router), supervisor_(supervisor), config_(config) {}
+  // None owned; all outlive the service. `metrics` (optional) counts forwarded calls like
+  // `paddockctl call`s and denials by caller.
+  InvokeService(const Router* router, Supervisor* supervisor, LiveConfig* config,
+                HostMetrics* metrics = nullptr)
+      : router_(router), supervisor_(supervisor), config_(config), metrics_(metrics) {}
 
   grpc::Status Invoke(grpc::ServerContext* ctx, const paddock::v1::InvokeRequest* req,
                       paddock::v1::InvokeResponse* resp) override;
@@ -44,6 +48,7 @@ class InvokeService final : public paddock::v1::HostInvoke::Service {
   const Router* router_;
   Supervisor* supervisor_;
   LiveConfig* config_;
+  HostMetrics* metrics_;
   absl::Mutex log_mu_;
   struct Logged {
     absl::Time at;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "host/config.h"
+#include "host/host_metrics.h"
 
 namespace paddock::host {
 namespace {
@@ -22,10 +23,25 @@ paddock::v1::InvokeRequest Request(const std::string& target) {
   return r;
 }
 
+// The value of paddock_host_invoke_denied_total{caller=`caller`}, 0 when it has no sample.
+double DeniedCount(const HostMetrics& metrics, const std::string& caller) {
+  std::vector<paddock::v1::MetricFamily> families;
+  metrics.AppendFamilies(&families);
+  for (const auto& f : families) {
+    if (f.name() != "paddock_host_invoke_denied_total") continue;
+    for (const auto& s : f.samples()) {
+      auto it = s.labels().find("caller");
+      if (it != s.labels().end() && it->second == caller) return s.value();
+    }
+  }
+  return 0;
+}
+
 TEST_CASE("invokes are denied unless the caller's ACL names the target plugin") {
   Router router;  // No routes: nothing here may get as far as a plugin.
   LiveConfig live(Config(R"({"plugins": {"a": {"invoke": ["b/Ping"]}, "c": {}}})"));
-  InvokeService service(&router, /*supervisor=*/nullptr, &live);
+  HostMetrics metrics;
+  InvokeService service(&router, /*supervisor=*/nullptr, &live, &metrics);
 
   for (const char* caller : {"c", "unknown"}) {
     INFO(caller);
@@ -51,6 +67,11 @@ TEST_CASE("invokes are denied unless the caller's ACL names the target plugin") 
   live.Set(Config(R"({"plugins": {"a": {"invoke": []}}})"));
   CHECK(service.InvokeAs("a", Request("b/Ping")).status().code() ==
         absl::StatusCode::kPermissionDenied);
+
+  // Every denial is counted by caller, also those whose log line was rate-limited away.
+  CHECK(DeniedCount(metrics, "c") == 4);
+  CHECK(DeniedCount(metrics, "unknown") == 1);
+  CHECK(DeniedCount(metrics, "a") == 2);
 }
 
 TEST_CASE("malformed invokes get InvalidArgument before any ACL lookup") {

@@ -71,6 +71,8 @@ TEST_CASE("plugin snapshots become state, usage, OOM and violation series", "[co
   metrics.PluginCall("hello", "/paddock.hello.v1.Hello/Greet", grpc::StatusCode::OK,
                      absl::Microseconds(700));
   metrics.ControlRequest("List", grpc::StatusCode::OK, absl::Microseconds(100));
+  metrics.InvokeDenied("scheduler");
+  metrics.InvokeDenied("scheduler");
   MetricsCollector collector(
       [](absl::Duration, size_t* invalid) {
         *invalid = 2;
@@ -103,6 +105,7 @@ TEST_CASE("plugin snapshots become state, usage, OOM and violation series", "[co
             "paddock_host_rpc_duration_seconds_bucket{method=\"/paddock.hello.v1.Hello/"
             "Greet\",plugin=\"hello\",le=\"0.001\"} 1"));
   CHECK(Has(text, "paddock_host_control_requests_total{code=\"OK\",method=\"List\"} 1"));
+  CHECK(Has(text, "paddock_host_invoke_denied_total{caller=\"scheduler\"} 2"));
   CHECK(Has(text, "paddock_host_metrics_snapshot_timeouts_total 0"));
   // No cgroup (gcounter is not running): no usage series for it.
   CHECK(text.find("paddock_host_plugin_memory_bytes{plugin=\"gcounter\"}") == std::string::npos);

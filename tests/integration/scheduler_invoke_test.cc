@@ -14,6 +14,7 @@
 #include "grpcpp/security/credentials.h"
 #include "host/json.h"
 #include "integration/harness.h"
+#include "integration/metrics_fixture.h"
 #include "paddock/v1/invoke.grpc.pb.h"
 
 namespace {
@@ -135,6 +136,15 @@ TEST_CASE("ticks invoke other plugins through the host only where the invoke ACL
   CmdResult malformed = AddTask(host, "bad", "hello");
   CHECK(malformed.exit_code != 0);
   CHECK_THAT(malformed.err, Catch::Contains("is not \"plugin/Method\""));
+  // The host counts forwarded invokes like `paddockctl call`s, and each denial by caller.
+  const std::string metrics = paddock::testing::HttpGet(paddock::testing::MetricsAddress(host));
+  INFO(metrics);
+  CHECK(paddock::testing::SeriesValue(
+            metrics,
+            "paddock_host_rpc_requests_total{code=\"OK\",method=\"/paddock.test.v1.Echo/Echo\","
+            "plugin=\"echo\"}") >= 3);
+  CHECK(paddock::testing::SeriesValue(
+            metrics, "paddock_host_invoke_denied_total{caller=\"scheduler\"}") >= 1);
   CmdResult list = host.Ctl({"call", "scheduler", "ListTasks", "{}"});
   CHECK(list.out.find("\"echo-tick\"") != std::string::npos);
   CHECK(list.out.find("\"agg\"") == std::string::npos);
