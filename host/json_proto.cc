@@ -426,8 +426,12 @@ json::Value ScalarToJson(const Message& msg, const FieldDescriptor* f, int index
     case FieldDescriptor::CPPTYPE_FLOAT:
       return json::Value::Number(rep ? r->GetRepeatedFloat(msg, f, index) : r->GetFloat(msg, f));
     case FieldDescriptor::CPPTYPE_ENUM: {
-      const auto* ev = rep ? r->GetRepeatedEnum(msg, f, index) : r->GetEnum(msg, f);
-      return json::Value::String(ev->name());
+      // A number the enum does not name (an open proto3 enum, e.g. from a newer peer) prints
+      // as that number, as proto3 JSON says; reflection's GetEnum would hand back a made-up
+      // "UNKNOWN_ENUM_VALUE_<Enum>_<n>" that no parser takes back.
+      const int number = rep ? r->GetRepeatedEnumValue(msg, f, index) : r->GetEnumValue(msg, f);
+      const auto* ev = f->enum_type()->FindValueByNumber(number);
+      return ev != nullptr ? json::Value::String(ev->name()) : SignedNumber(number);
     }
     case FieldDescriptor::CPPTYPE_INT32:
       return SignedNumber(rep ? r->GetRepeatedInt32(msg, f, index) : r->GetInt32(msg, f));

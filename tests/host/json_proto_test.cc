@@ -4,7 +4,9 @@
 
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
+#include "host/json.h"
 #include "map_message.h"
+#include "paddock/v1/lifecycle.pb.h"
 
 namespace pb = google::protobuf;
 using paddock::host::CheckMapKeysUnique;
@@ -76,4 +78,17 @@ TEST_CASE("CheckMapKeysUnique looks inside message-valued maps", "[json_proto]")
   absl::Status s = CheckMapKeysUnique(*m.msg);
   REQUIRE(absl::IsInvalidArgument(s));
   CHECK(s.message() == R"(named."a".ports: key 1 is given twice (written two ways))");
+}
+
+TEST_CASE("MessageToJson prints an enum number the enum does not name as that number",
+          "[json_proto]") {
+  paddock::v1::MetricFamily family;
+  family.set_name("x");
+  family.GetReflection()->SetEnumValue(&family, family.GetDescriptor()->FindFieldByName("kind"),
+                                       7);  // An open proto3 enum keeps it.
+  CHECK(paddock::host::json::Serialize(paddock::host::MessageToJson(family)) ==
+        R"({"name":"x","help":"","kind":7,"samples":[]})");
+  family.set_kind(paddock::v1::MetricFamily::HISTOGRAM);
+  CHECK(paddock::host::json::Serialize(paddock::host::MessageToJson(family)) ==
+        R"({"name":"x","help":"","kind":"HISTOGRAM","samples":[]})");
 }
