@@ -86,13 +86,12 @@ uint32_t Aggregates::window_seconds() const {
   return window_s_;
 }
 
-void Aggregates::Count(ByteCounts* m, const char* data, size_t n) {
-  absl::string_view key(data, n);
+void Aggregates::Count(ByteCounts* m, absl::string_view key) {
   auto it = m->find(key);
   if (it != m->end()) {
     ++it->second;
   } else if (m->size() < kMaxKeys) {
-    m->emplace(std::string(data, n), 1);
+    m->emplace(std::string(key), 1);
   } else {
     // Raw "(other)" bytes would print the same: they share the overflow entry.
     ++(*m)[kOther];
@@ -108,10 +107,10 @@ void Aggregates::Add(const std::vector<Completed>& batch, uint64_t now_ns) {
     slice.index = index;
   }
   for (const Completed& c : batch) {
-    const hs_request& r = c.request;
+    const Request& r = c.request;
     ++slice.samples;
-    Count(&slice.paths, r.path, std::min<size_t>(r.path_len, HS_PATH_MAX));
-    Count(&slice.hosts, r.host, std::min<size_t>(r.host_len, HS_HOST_MAX));
+    Count(&slice.paths, r.path());
+    Count(&slice.hosts, r.host());
     ++slice.methods[r.method < kMethods ? r.method : 0];
     ++slice.statuses[c.status < kStatuses ? c.status : 0];
     if (c.status != 0) slice.latency.Add(c.latency_ns / 1000);

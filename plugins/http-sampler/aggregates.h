@@ -73,7 +73,7 @@ class Aggregates {
     uint64_t statuses[kStatuses] = {};
     LatencyHistogram latency;
   };
-  static void Count(ByteCounts* m, const char* data, size_t n);
+  static void Count(ByteCounts* m, absl::string_view key);
 
   mutable std::mutex mu_;
   uint64_t slice_ns_ ABSL_GUARDED_BY(mu_) = 0;

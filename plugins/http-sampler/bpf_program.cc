@@ -28,7 +28,8 @@ namespace {
 static_assert(sizeof(hs_policy) == 8, "policy entries are written with one 8-byte store");
 static_assert(sizeof(hs_tuple) == 40);
 static_assert(sizeof(hs_counters) == 32);
-static_assert(sizeof(hs_slot) == 48);
+static_assert(sizeof(hs_slot) == 16, "a pair of slots shares a cache line");
+static_assert(sizeof(hs_request) == 64, "request records are this header + text");
 
 // libbpf's messages (warnings, the verifier log on failure) are kept while a Load runs,
 // so its error can carry them, and go to the plugin log otherwise.

@@ -57,7 +57,8 @@ int EventReader::OnRecord(void* ctx, void* data, size_t size) {
     return 0;
   }
   if (kind == HS_KIND_REQUEST) {
-    self->joiner_.AddRequest(*static_cast<const hs_request*>(data), &self->done_);
+    self->joiner_.AddRequest(*static_cast<const hs_request*>(data),
+                             static_cast<const char*>(data) + sizeof(hs_request), &self->done_);
   } else if (!self->joiner_.AddResponse(*static_cast<const hs_response*>(data), &self->done_)) {
     self->unmatched_.fetch_add(1, std::memory_order_relaxed);
   }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <limits>
@@ -53,15 +54,33 @@ uint64_t ClockNs(clockid_t id) {
 
 // Appends the Completed for `r`, built in the vector's storage: one copy of the request
 // (push_back(Completed{...}) copied it twice, to the temporary and into the vector).
-void Append(std::vector<Completed>* out, const hs_request& r, uint16_t status,
-            uint64_t latency_ns) {
+void Append(std::vector<Completed>* out, const Request& r, uint16_t status, uint64_t latency_ns) {
   Completed& c = out->emplace_back();
   c.request = r;
   c.status = status;
   c.latency_ns = latency_ns;
 }
 
+// True if a request record's header is in range and its text fits in a record of `size`.
+bool RequestOk(const hs_request& r, size_t size) {
+  return size >= sizeof(hs_request) && size <= sizeof(hs_request) + HS_TEXT_MAX &&
+         r.path_len <= HS_PATH_MAX && r.host_len <= HS_HOST_MAX &&
+         size_t{r.path_len} + r.host_len <= size - sizeof(hs_request) && FamilyOk(r.tuple) &&
+         r.method >= HS_METHOD_GET && r.method <= HS_METHOD_PATCH;
+}
+
 }  // namespace
+
+Request::Request(const hs_request& header, const char* text) : hs_request(header) {
+  std::memcpy(text_, text, size_t{path_len} + host_len);
+}
+
+void Request::SetText(absl::string_view path, absl::string_view host) {
+  path_len = static_cast<uint16_t>(std::min<size_t>(path.size(), HS_PATH_MAX));
+  host_len = static_cast<uint16_t>(std::min<size_t>(host.size(), HS_HOST_MAX));
+  std::memcpy(text_, path.data(), path_len);
+  std::memcpy(text_ + path_len, host.data(), host_len);
+}
 
 // A proto3 string must be valid UTF-8 (a receiver refuses the whole message otherwise).
 // Bytes that are not UTF-8 include a character the kernel side cut at the length bound.
@@ -94,16 +113,18 @@ int64_t MonoToUnixNs() {
 
 absl::StatusOr<Record> DecodeRecord(const void* data, size_t size) {
   if (data == nullptr || size < 1) return absl::InvalidArgumentError("record: empty");
-  uint8_t kind = *static_cast<const uint8_t*>(data);
+  const auto* bytes = static_cast<const char*>(data);
+  uint8_t kind = static_cast<uint8_t>(bytes[0]);
   if (kind == HS_KIND_REQUEST) {
-    if (size != sizeof(hs_request)) return absl::InvalidArgumentError("record: request size");
-    hs_request r;
-    std::memcpy(&r, data, sizeof(r));
-    if (r.path_len > HS_PATH_MAX || r.host_len > HS_HOST_MAX || !FamilyOk(r.tuple) ||
-        MethodName(r.method).empty()) {
+    if (size < sizeof(hs_request) || size > sizeof(hs_request) + HS_TEXT_MAX) {
+      return absl::InvalidArgumentError("record: request size");
+    }
+    hs_request h;
+    std::memcpy(&h, data, sizeof(h));
+    if (!RequestOk(h, size)) {
       return absl::InvalidArgumentError("record: request fields out of range");
     }
-    return Record(r);
+    return Record(Request(h, bytes + sizeof(h)));
   }
   if (kind == HS_KIND_RESPONSE) {
     if (size != sizeof(hs_response)) return absl::InvalidArgumentError("record: response size");
@@ -126,14 +147,15 @@ uint8_t CheckRecord(const void* data, size_t size) {
   };
   uint8_t family = 0;
   if (bytes[0] == HS_KIND_REQUEST) {
-    if (size != sizeof(hs_request)) return 0;
+    if (size < sizeof(hs_request) || size > sizeof(hs_request) + HS_TEXT_MAX) return 0;
     uint16_t path_len = 0, host_len = 0;
     field(offsetof(hs_request, path_len), &path_len);
     field(offsetof(hs_request, host_len), &host_len);
     field(offsetof(hs_request, tuple) + offsetof(hs_tuple, family), &family);
     uint8_t method = bytes[offsetof(hs_request, method)];
-    bool ok = path_len <= HS_PATH_MAX && host_len <= HS_HOST_MAX && (family == 4 || family == 6) &&
-              method >= HS_METHOD_GET && method <= HS_METHOD_PATCH;
+    bool ok = path_len <= HS_PATH_MAX && host_len <= HS_HOST_MAX &&
+              size_t{path_len} + host_len <= size - sizeof(hs_request) &&
+              (family == 4 || family == 6) && method >= HS_METHOD_GET && method <= HS_METHOD_PATCH;
     return ok ? HS_KIND_REQUEST : 0;
   }
   if (bytes[0] == HS_KIND_RESPONSE) {
@@ -173,12 +195,12 @@ std::string MethodName(uint8_t method) {
 }
 
 v1::Sample ToSample(const Completed& c, int64_t mono_to_unix_ns) {
-  const hs_request& r = c.request;
+  const Request& r = c.request;
   v1::Sample s;
   s.set_method(MethodName(r.method));
-  s.set_path(Printable(r.path, r.path_len));
+  s.set_path(Printable(r.path().data(), r.path().size()));
   s.set_path_truncated((r.flags & HS_F_PATH_TRUNCATED) != 0);
-  s.set_host(Printable(r.host, r.host_len));
+  s.set_host(Printable(r.host().data(), r.host().size()));
   s.set_host_truncated((r.flags & HS_F_HOST_TRUNCATED) != 0);
   s.set_http_version_seen((r.flags & HS_F_VERSION_SEEN) != 0);
   s.set_client_address(Address(r.tuple.saddr, r.tuple.family));
@@ -200,7 +222,7 @@ v1::Sample ToSample(const Completed& c, int64_t mono_to_unix_ns) {
   return s;
 }
 
-void Joiner::AddRequest(const hs_request& r, std::vector<Completed>* out) {
+void Joiner::AddRequest(const hs_request& r, const char* text, std::vector<Completed>* out) {
   while (!pending_.empty() && pending_.size() >= max_) {
     // Give up the oldest request still pending.
     auto it = pending_.find(order_.front());
@@ -211,9 +233,9 @@ void Joiner::AddRequest(const hs_request& r, std::vector<Completed>* out) {
     order_.pop_front();
   }
   Key key{r.ts_ns, r.tuple};
-  auto [it, inserted] = pending_.try_emplace(key, r);
+  auto [it, inserted] = pending_.try_emplace(key, r, text);
   if (!inserted) {
-    it->second = r;  // The same record twice: kept once.
+    it->second = Request(r, text);  // The same record twice: kept once.
     return;
   }
   order_.push_back(key);

@@ -20,16 +20,46 @@
 
 namespace paddock::http_sampler {
 
-using Record = std::variant<hs_request, hs_response>;
+// A sampled request: the ring record's header and its text (path, then Host value), at
+// most HS_TEXT_MAX bytes. Copies move only the header and the bytes in use (a typical
+// request is 64 + a few dozen bytes, not the 448 of the largest record), so the joiner,
+// the completed batch and the hub's history each cost one short copy.
+struct Request : hs_request {
+  Request() : hs_request{} {}
+  Request(const Request& o) : hs_request(o) { CopyText(o); }
+  Request& operator=(const Request& o) {
+    if (this != &o) {
+      static_cast<hs_request&>(*this) = o;
+      CopyText(o);
+    }
+    return *this;
+  }
+  // Builds a request from a header and its text (`header.path_len + header.host_len` bytes,
+  // each already within HS_PATH_MAX / HS_HOST_MAX: DecodeRecord / CheckRecord checked).
+  Request(const hs_request& header, const char* text);
 
-// Decodes one record. InvalidArgument on a wrong size, an unknown kind, a length beyond
-// its buffer or an unknown address family.
+  const char* text() const { return text_; }
+  absl::string_view path() const { return absl::string_view(text_, path_len); }
+  absl::string_view host() const { return absl::string_view(text_ + path_len, host_len); }
+  // Sets the path and Host (each cut at its bound) and their lengths; for tests and tools.
+  void SetText(absl::string_view path, absl::string_view host);
+
+ private:
+  void CopyText(const Request& o) { std::memcpy(text_, o.text_, size_t{o.path_len} + o.host_len); }
+  char text_[HS_TEXT_MAX];
+};
+
+using Record = std::variant<Request, hs_response>;
+
+// Decodes one record. InvalidArgument on a size that is not a record's, an unknown kind,
+// a length beyond its bound or its record, or an unknown address family.
 absl::StatusOr<Record> DecodeRecord(const void* data, size_t size);
 
 // The kind of the record at `data` (HS_KIND_REQUEST or HS_KIND_RESPONSE) when DecodeRecord
 // would accept it, else 0. Checks in place, copying nothing: the reader's hot path. When
 // `data` is aligned for the record's struct (the ring buffer's records are 8-aligned), the
-// caller may read it through a pointer to that struct.
+// caller may read it through a pointer to that struct; a request's text follows its header
+// (hs_request) and is path_len + host_len bytes, all within `size`.
 uint8_t CheckRecord(const void* data, size_t size);
 
 // "GET", "POST", ... ("" for an unknown code).
@@ -46,7 +76,7 @@ int64_t MonoToUnixNs();
 
 // A sampled request together with what happened to it.
 struct Completed {
-  hs_request request{};
+  Request request;
   uint16_t status = 0;      // 0 when no response came within the timeout.
   uint64_t latency_ns = 0;  // 0 without a response.
 };
@@ -57,7 +87,8 @@ v1::Sample ToSample(const Completed& c, int64_t mono_to_unix_ns);
 
 // Holds sampled requests until their response (or the timeout). Not thread-safe: the
 // reader thread owns it. Costs per request: one hash insert and one erase (no allocation
-// once the table has grown to the number in flight), and the record copied once.
+// once the table has grown to the number in flight), and the record's used bytes copied
+// once.
 class Joiner {
  public:
   // `timeout_ns`: how long a request waits; `max_pending`: beyond this many, the oldest is
@@ -65,7 +96,9 @@ class Joiner {
   Joiner(uint64_t timeout_ns, size_t max_pending) : timeout_ns_(timeout_ns), max_(max_pending) {}
 
   void set_timeout_ns(uint64_t t) { timeout_ns_ = t; }
-  void AddRequest(const hs_request& r, std::vector<Completed>* out);
+  // A checked request record: its header and its text (path_len + host_len bytes).
+  void AddRequest(const hs_request& header, const char* text, std::vector<Completed>* out);
+  void AddRequest(const Request& r, std::vector<Completed>* out) { AddRequest(r, r.text(), out); }
   // Completes the matching pending request. False when none matches (e.g. the request was
   // lost to a full ring buffer, or already timed out).
   bool AddResponse(const hs_response& r, std::vector<Completed>* out);
@@ -102,7 +135,7 @@ class Joiner {
 
   uint64_t timeout_ns_;
   size_t max_;
-  absl::flat_hash_map<Key, hs_request> pending_;
+  absl::flat_hash_map<Key, Request> pending_;
   // Keys in arrival order, for expiry and for giving up the oldest; a key whose request
   // has completed stays until it reaches the front (or Compact). Arrival order is time
   // order up to the few microseconds by which CPUs interleave their ring-buffer commits,

@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pos += len;
     auto r = hs::DecodeRecord(rec.empty() ? nullptr : rec.data(), rec.size());
     if (!r.ok()) continue;
-    if (const hs_request* req = std::get_if<hs_request>(&*r)) {
+    if (const hs::Request* req = std::get_if<hs::Request>(&*r)) {
       now = req->ts_ns;
       joiner.AddRequest(*req, &done);
     } else {

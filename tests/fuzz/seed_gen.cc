@@ -161,17 +161,26 @@ int Gossip(const fs::path& dir) {
 #ifdef PADDOCK_FUZZ_HTTP_SAMPLER
 std::string Bytes(const void* p, size_t n) { return std::string(static_cast<const char*>(p), n); }
 
+// A request record as the program writes it: the header, its text (path, then Host value),
+// zero bytes up to `size`.
+std::string RequestRecord(hs_request h, const std::string& path, const std::string& host,
+                          size_t size) {
+  h.path_len = static_cast<uint16_t>(path.size());
+  h.host_len = static_cast<uint16_t>(host.size());
+  std::string rec = Bytes(&h, sizeof(h)) + path + host;
+  rec.resize(size, '\0');
+  return rec;
+}
+
 int HttpRecords(const fs::path& dir) {
+  constexpr size_t kSmall = sizeof(hs_request) + HS_SMALL_PATH + HS_SMALL_HOST;
+  constexpr size_t kFull = sizeof(hs_request) + HS_TEXT_MAX;
   hs_request req{};
   req.kind = HS_KIND_REQUEST;
   req.method = HS_METHOD_GET;
   req.flags = HS_F_HOST_FOUND | HS_F_VERSION_SEEN;
-  const char path[] = "/api/v1/items?id=42";
-  const char host[] = "example.test";
-  req.path_len = sizeof(path) - 1;
-  std::memcpy(req.path, path, req.path_len);
-  req.host_len = sizeof(host) - 1;
-  std::memcpy(req.host, host, req.host_len);
+  const std::string path = "/api/v1/items?id=42";
+  const std::string host = "example.test";
   req.ifindex = 1;
   req.payload_len = 78;
   req.ts_ns = 5'000'000'000;
@@ -189,7 +198,7 @@ int HttpRecords(const fs::path& dir) {
   resp.latency_ns = 1'500'000;
   resp.tuple = req.tuple;
 
-  std::string a = LengthPrefixed(Bytes(&req, sizeof(req)));
+  std::string a = LengthPrefixed(RequestRecord(req, path, host, kSmall));
   std::string b = LengthPrefixed(Bytes(&resp, sizeof(resp)));
   Write(dir, "request", a);
   Write(dir, "request_response", a + b);
@@ -202,22 +211,19 @@ int HttpRecords(const fs::path& dir) {
   v6.tuple.saddr[15] = 1;
   v6.tuple.daddr[15] = 1;
   v6.flags = HS_F_PATH_TRUNCATED;
-  v6.host_len = 0;
-  v6.path_len = HS_PATH_MAX;
-  std::memset(v6.path, 'a', HS_PATH_MAX);
-  v6.path[0] = '/';
+  const std::string v6_path = "/" + std::string(HS_PATH_MAX - 1, 'a');
   v6.ts_ns = 6'000'000'000;
   hs_response v6resp = resp;
   v6resp.tuple = v6.tuple;
   v6resp.request_ts_ns = v6.ts_ns;
   v6resp.status = 404;
-  std::string c = LengthPrefixed(Bytes(&v6, sizeof(v6)));
+  std::string c = LengthPrefixed(RequestRecord(v6, v6_path, "", kFull));
   std::string d = LengthPrefixed(Bytes(&v6resp, sizeof(v6resp)));
   Write(dir, "ipv6_truncated", c + d);
   Write(dir, "interleaved", a + c + b + d);
   hs_request late = req;
   late.ts_ns = 9'000'000'000;  // Expires the first request unanswered.
-  Write(dir, "timeout", a + LengthPrefixed(Bytes(&late, sizeof(late))));
+  Write(dir, "timeout", a + LengthPrefixed(RequestRecord(late, path, host, kSmall)));
   return 0;
 }
 #endif

@@ -139,12 +139,18 @@ struct {
 
 /* ---- parsing ---- */
 
-/* Where the TCP payload of a packet is. */
+/* Where the TCP payload of a packet is. The tuple is filled only for segments that need
+ * it (fill_tuple: a sampled request, a status line): ACKs, other traffic and unsampled
+ * requests never copy the addresses. */
 struct hs_segment {
-  /* As the packet travels (src -> dst). 8-aligned: hashed and compared as 5 words. */
+  /* As the packet travels (src -> dst). 8-aligned: hashed as 5 words. */
   struct hs_tuple tuple __attribute__((aligned(8)));
   __u32 payload_off;
   __u32 payload_len;
+  __u32 l3;    /* offset of the IP header */
+  __u16 sport; /* host order */
+  __u16 dport; /* host order */
+  __u8 family; /* 4 or 6 */
 };
 
 /* Copies `len` (a constant) bytes at offset `off` of the packet into `to`: straight from
@@ -173,7 +179,8 @@ static __always_inline int l2_len(struct __sk_buff *ctx) {
   return -1;
 }
 
-/* Fills `seg` for an IPv4/IPv6 TCP packet with payload. Returns 0 on success. */
+/* Fills `seg` (all but the tuple) for an IPv4/IPv6 TCP packet with payload. Returns 0 on
+ * success. */
 static __always_inline int parse_segment(struct __sk_buff *ctx, struct hs_segment *seg) {
   __u16 proto = bpf_ntohs((__u16)ctx->protocol);
   if (proto != ETH_P_IP && proto != ETH_P_IPV6) return -1;
@@ -181,7 +188,6 @@ static __always_inline int parse_segment(struct __sk_buff *ctx, struct hs_segmen
   if (l3 < 0) return -1;
   __u32 skb_len = ctx->len;
   __u32 l4, l3_end;
-  __builtin_memset(&seg->tuple, 0, sizeof(seg->tuple));
   if (proto == ETH_P_IP) {
     struct wire_ipv4 ip;
     if (load(ctx, l3, &ip, sizeof(ip)) < 0) return -1;
@@ -192,18 +198,14 @@ static __always_inline int parse_segment(struct __sk_buff *ctx, struct hs_segmen
     if (ihl < 20) return -1;
     l4 = l3 + ihl;
     l3_end = l3 + bpf_ntohs(ip.tot_len);
-    __builtin_memcpy(seg->tuple.saddr, ip.saddr, 4);
-    __builtin_memcpy(seg->tuple.daddr, ip.daddr, 4);
-    seg->tuple.family = 4;
+    seg->family = 4;
   } else {
     struct wire_ipv6 ip6;
     if (load(ctx, l3, &ip6, sizeof(ip6)) < 0) return -1;
     if ((bpf_ntohl(ip6.ver_tc_flow) >> 28) != 6 || ip6.nexthdr != IPPROTO_TCP_) return -1;
     l4 = l3 + sizeof(ip6);
     l3_end = l4 + bpf_ntohs(ip6.payload_len);
-    __builtin_memcpy(seg->tuple.saddr, ip6.saddr, 16);
-    __builtin_memcpy(seg->tuple.daddr, ip6.daddr, 16);
-    seg->tuple.family = 6;
+    seg->family = 6;
   }
   /* A GSO packet's IP length is a placeholder (0 for big IPv6, or the total): trust the
    * smaller of the two bounds, and the skb when the IP header says nothing. */
@@ -212,26 +214,48 @@ static __always_inline int parse_segment(struct __sk_buff *ctx, struct hs_segmen
   if (load(ctx, l4, &tcp, sizeof(tcp)) < 0) return -1;
   __u32 doff = (tcp.doff_res >> 4) * 4;
   if (doff < 20) return -1;
-  seg->tuple.sport = bpf_ntohs(tcp.source);
-  seg->tuple.dport = bpf_ntohs(tcp.dest);
+  seg->l3 = l3;
+  seg->sport = bpf_ntohs(tcp.source);
+  seg->dport = bpf_ntohs(tcp.dest);
   seg->payload_off = l4 + doff;
   if (seg->payload_off >= l3_end) return -1;
   seg->payload_len = l3_end - seg->payload_off;
   return 0;
 }
 
+/* Fills seg->tuple from the packet's addresses (parse_segment checked the headers).
+ * Returns 0 on success. */
+static __always_inline int fill_tuple(struct __sk_buff *ctx, struct hs_segment *seg) {
+  __builtin_memset(&seg->tuple, 0, sizeof(seg->tuple));
+  if (seg->family == 4) {
+    __u8 addrs[8]; /* saddr, daddr: bytes 12-19 of the IPv4 header */
+    if (load(ctx, seg->l3 + 12, addrs, sizeof(addrs)) < 0) return -1;
+    __builtin_memcpy(seg->tuple.saddr, addrs, 4);
+    __builtin_memcpy(seg->tuple.daddr, addrs + 4, 4);
+  } else {
+    __u8 addrs[32]; /* saddr, daddr: bytes 8-39 of the IPv6 header */
+    if (load(ctx, seg->l3 + 8, addrs, sizeof(addrs)) < 0) return -1;
+    __builtin_memcpy(seg->tuple.saddr, addrs, 16);
+    __builtin_memcpy(seg->tuple.daddr, addrs + 16, 16);
+  }
+  seg->tuple.sport = seg->sport;
+  seg->tuple.dport = seg->dport;
+  seg->tuple.family = seg->family;
+  return 0;
+}
+
 /* Little-endian 8-byte words of "METHOD " prefixes, and how many bytes to compare. */
-#define W(a, b, c, d, e, f, g, h)                                                        \
+#define W(a, b, c, d, e, f, g, h)                                                          \
   ((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 | \
    (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
 #define MASK(n) ((n) == 8 ? ~0ULL : ((1ULL << ((n)*8)) - 1))
 
 /* Returns the method whose "NAME " starts `word`, and its length with the space. */
 static __always_inline int match_method(__u64 word, __u32 *len) {
-#define TRY(m, n, a, b, c, d, e, f, g, h)                    \
+#define TRY(m, n, a, b, c, d, e, f, g, h)                          \
   if ((word & MASK(n)) == (W(a, b, c, d, e, f, g, h) & MASK(n))) { \
-    *len = n;                                               \
-    return m;                                               \
+    *len = n;                                                      \
+    return m;                                                      \
   }
   TRY(HS_METHOD_GET, 4, 'G', 'E', 'T', ' ', 0, 0, 0, 0)
   TRY(HS_METHOD_POST, 5, 'P', 'O', 'S', 'T', ' ', 0, 0, 0)
@@ -270,9 +294,7 @@ struct scan_ctx {
  * usual word trick: zero_bytes(v) flags (0x80) every byte of v that is 0; the lowest flag
  * is exact (higher ones can be false after a borrow), which is the one used. */
 #define ONES 0x0101010101010101ULL
-static __always_inline __u64 zero_bytes(__u64 v) {
-  return (v - ONES) & ~v & (ONES << 7);
-}
+static __always_inline __u64 zero_bytes(__u64 v) { return (v - ONES) & ~v & (ONES << 7); }
 
 /* Flags of the bytes of v equal to c. */
 static __always_inline __u64 bytes_equal(__u64 v, __u8 c) { return zero_bytes(v ^ (ONES * c)); }
@@ -339,19 +361,22 @@ static long find_host(__u32 i, void *arg) {
 
 /* For 1 <= n <= max (max a power of two): returns n in a form the verifier can prove
  * lies in [1, max] (the compiler cannot fold the mask away, unlike a range check). */
-static __always_inline __u32 bounded(__u32 n, __u32 max) {
-  return ((n - 1) & (max - 1)) + 1;
-}
+static __always_inline __u32 bounded(__u32 n, __u32 max) { return ((n - 1) & (max - 1)) + 1; }
 
-/* Copies the field that starts at payload offset `start` (the request target, or a header
- * value) into `dst`: up to its end (find_field_end) but at most `max` bytes (a power of
- * two, a constant). Stores its length in *dst_len; sets `cut_flag` in ev->flags when the
- * field was longer than `max` or the segment (or the scan bound) ended inside it.
- * Returns the offset of the field's terminator, or ~0 when none was found. */
-static __always_inline __u32 extract_field(struct __sk_buff *ctx, const struct hs_segment *seg,
-                                           struct scan_ctx *c, __u32 start, __u32 max,
-                                           __u32 space_ends, struct hs_request *ev,
-                                           __u8 cut_flag, char *dst, __u16 *dst_len) {
+/* Where a selected request's path and Host value are in its payload, and their flags. */
+struct text_spans {
+  __u32 path_start, path_len;
+  __u32 host_start, host_len;
+  __u8 flags;
+};
+
+/* Measures the field that starts at payload offset `start` (the request target, or a header
+ * value): up to its end (find_field_end) but at most `max` bytes (a constant). Stores its
+ * length in *len; sets `cut_flag` in *flags when the field was longer than `max` or the
+ * segment (or the scan bound) ended inside it. Returns the offset of the field's
+ * terminator, or ~0 when none was found. */
+static __always_inline __u32 field_span(struct scan_ctx *c, __u32 start, __u32 max,
+                                        __u32 space_ends, __u8 *flags, __u8 cut_flag, __u32 *len) {
   c->pos = start;
   c->found = ~0u;
   c->space_ends = space_ends;
@@ -359,26 +384,27 @@ static __always_inline __u32 extract_field(struct __sk_buff *ctx, const struct h
   __u32 end = c->found;
   if (end == ~0u) {
     /* No terminator within the bound or before the segment ended. */
-    ev->flags |= cut_flag;
+    *flags |= cut_flag;
     end = start + max;
     if (end > c->len) end = c->len;
   }
   __u32 n = end > start ? end - start : 0;
   if (n > max) {
     n = max;
-    ev->flags |= cut_flag;
+    *flags |= cut_flag;
   }
-  *dst_len = n;
-  if (n == 0) return c->found;
-  /* Hide what clang knows of n (1..max), or it drops the mask the verifier needs. */
-  asm volatile("" : "+r"(n));
-  bpf_skb_load_bytes(ctx, seg->payload_off + start, dst, bounded(n, max));
+  *len = n;
   return c->found;
 }
 
-/* Copies the bounded path and Host of a selected request into `ev`. */
-static __always_inline void extract(struct __sk_buff *ctx, const struct hs_segment *seg,
-                                    __u32 method_len, struct hs_request *ev) {
+/* Finds the bounded path and Host of a selected request (in a per-CPU scratch copy of the
+ * payload's first HS_SCAN_MAX bytes). Copies nothing into the record: its size class
+ * depends on these lengths. */
+static __always_inline void scan(struct __sk_buff *ctx, const struct hs_segment *seg,
+                                 __u32 method_len, struct text_spans *t) {
+  t->path_start = method_len;
+  t->path_len = t->host_start = t->host_len = 0;
+  t->flags = 0;
   __u32 zero = 0;
   struct hs_scratch *s = bpf_map_lookup_elem(&hs_scratch, &zero);
   if (!s) return;
@@ -389,8 +415,8 @@ static __always_inline void extract(struct __sk_buff *ctx, const struct hs_segme
   if (bpf_skb_load_bytes(ctx, seg->payload_off, s->buf, len) < 0) return;
 
   struct scan_ctx c = {.s = s, .len = len};
-  __u32 end = extract_field(ctx, seg, &c, method_len, HS_PATH_MAX, 1, ev, HS_F_PATH_TRUNCATED,
-                            ev->path, &ev->path_len);
+  __u32 end =
+      field_span(&c, method_len, HS_PATH_MAX, 1, &t->flags, HS_F_PATH_TRUNCATED, &t->path_len);
   if (end == ~0u) return;
 
   /* " HTTP/1." after the target. */
@@ -400,14 +426,14 @@ static __always_inline void extract(struct __sk_buff *ctx, const struct hs_segme
         b[(end + 2) & (HS_SCAN_MAX - 1)] == 'T' && b[(end + 3) & (HS_SCAN_MAX - 1)] == 'T' &&
         b[(end + 4) & (HS_SCAN_MAX - 1)] == 'P' && b[(end + 5) & (HS_SCAN_MAX - 1)] == '/' &&
         b[(end + 6) & (HS_SCAN_MAX - 1)] == '1' && b[(end + 7) & (HS_SCAN_MAX - 1)] == '.')
-      ev->flags |= HS_F_VERSION_SEEN;
+      t->flags |= HS_F_VERSION_SEEN;
   }
 
   c.pos = end;
   c.found = ~0u;
   bpf_loop(HS_SCAN_MAX, find_host, &c, 0);
   if (c.found == ~0u) return;
-  ev->flags |= HS_F_HOST_FOUND;
+  t->flags |= HS_F_HOST_FOUND;
   __u32 vstart = c.found;
   /* Skip optional whitespace (at most a few bytes). */
   for (int k = 0; k < 8; k++) {
@@ -416,41 +442,84 @@ static __always_inline void extract(struct __sk_buff *ctx, const struct hs_segme
     if (ch != ' ' && ch != '\t') break;
     vstart++;
   }
-  extract_field(ctx, seg, &c, vstart, HS_HOST_MAX, 0, ev, HS_F_HOST_TRUNCATED, ev->host,
-                &ev->host_len);
+  t->host_start = vstart;
+  field_span(&c, vstart, HS_HOST_MAX, 0, &t->flags, HS_F_HOST_TRUNCATED, &t->host_len);
+}
+
+/* Copies the path, then the Host value right after it, into `text`, which holds `pcap` +
+ * `hcap` bytes (constants, powers of two; the spans fit them: the caller chose the class).
+ * The checks only tell the verifier what the class choice already guarantees. */
+static __always_inline void copy_text(struct __sk_buff *ctx, const struct hs_segment *seg,
+                                      const struct text_spans *t, char *text, __u32 pcap,
+                                      __u32 hcap) {
+  __u32 n = t->path_len;
+  /* Hide what clang knows of n, or it drops the checks the verifier needs. */
+  asm volatile("" : "+r"(n));
+  if (n > pcap) return;
+  if (n > 0) bpf_skb_load_bytes(ctx, seg->payload_off + t->path_start, text, bounded(n, pcap));
+  __u32 h = t->host_len;
+  asm volatile("" : "+r"(h));
+  if (h == 0 || h > hcap) return;
+  bpf_skb_load_bytes(ctx, seg->payload_off + t->host_start, text + n, bounded(h, hcap));
+}
+
+/* Writes the request record of class (pcap, hcap) (constants) to the ring buffer. Returns 0
+ * when the ring buffer is full. */
+static __always_inline int emit_request(struct __sk_buff *ctx, const struct hs_segment *seg,
+                                        const struct text_spans *t, int method, __u64 now,
+                                        __u32 pcap, __u32 hcap) {
+  struct hs_request *ev = bpf_ringbuf_reserve(&hs_events, sizeof(*ev) + pcap + hcap, 0);
+  if (!ev) return 0;
+  ev->kind = HS_KIND_REQUEST;
+  ev->method = method;
+  ev->flags = t->flags;
+  ev->pad = 0;
+  ev->path_len = t->path_len;
+  ev->host_len = t->host_len;
+  ev->ifindex = ctx->ifindex;
+  ev->payload_len = seg->payload_len;
+  ev->ts_ns = now;
+  ev->tuple = seg->tuple;
+  copy_text(ctx, seg, t, (char *)(ev + 1), pcap, hcap);
+  submit(ev);
+  return 1;
 }
 
 _Static_assert(sizeof(struct hs_tuple) == 40, "hashed and compared as 5 words");
 
-/* Index of the first slot of the pair that `t` (8-aligned, request direction) maps to. */
-static __always_inline __u32 slot_pair(const __u64 *t) {
+/* The 64-bit hash of `t` (8-aligned, request direction): its high bits pick the pair of
+ * slots, all of it is the slot's tag. Two tuples with one hash would share a slot: the
+ * response record still carries the request's timestamp and its own tuple, and userspace
+ * joins on both, so such a (2^-64) mix-up loses a response, never misattributes it. */
+static __always_inline __u64 tuple_hash(const __u64 *t) {
   const __u64 k = 0x9E3779B97F4A7C15ULL; /* 2^64 / golden ratio */
   __u64 h = t[0] * k;
   h = (h ^ t[1]) * k;
   h = (h ^ t[2]) * k;
   h = (h ^ t[3]) * k;
   h = (h ^ t[4]) * k;
-  return (__u32)(h >> 32) & (HS_PENDING_SLOTS - 2);
+  return h;
 }
 
-static __always_inline int same_tuple(const __u64 *a, const __u64 *b) {
-  return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0;
+/* Index of the first slot of the pair for hash `h`. */
+static __always_inline __u32 slot_pair(__u64 h) {
+  return (__u32)(h >> 32) & (HS_PENDING_SLOTS - 2);
 }
 
 /* Records that the request on `t` (seen at `now`) waits for its response: in the slot of
  * its pair that already holds `t` (an earlier request on the connection whose response
  * was not seen: replaced), else a free one, else the one holding the older request. */
 static __always_inline void remember(const struct hs_tuple *t, __u64 now) {
-  const __u64 *w = (const __u64 *)t;
-  __u32 i = slot_pair(w), j = i + 1;
+  __u64 h = tuple_hash((const __u64 *)t);
+  __u32 i = slot_pair(h), j = i + 1;
   struct hs_slot *a = bpf_map_lookup_elem(&hs_pending, &i);
   struct hs_slot *b = bpf_map_lookup_elem(&hs_pending, &j);
   if (!a || !b) return;
   __u64 ta = a->ts_ns, tb = b->ts_ns;
   struct hs_slot *dst;
-  if (ta && same_tuple((const __u64 *)&a->tuple, w))
+  if (ta && a->tag == h)
     dst = a;
-  else if (tb && same_tuple((const __u64 *)&b->tuple, w))
+  else if (tb && b->tag == h)
     dst = b;
   else if (!ta)
     dst = a;
@@ -458,33 +527,29 @@ static __always_inline void remember(const struct hs_tuple *t, __u64 now) {
     dst = b;
   else
     dst = ta <= tb ? a : b;
-  dst->tuple = *t;
-  __sync_lock_test_and_set(&dst->ts_ns, now); /* Published after the tuple. */
+  dst->tag = h;
+  __sync_lock_test_and_set(&dst->ts_ns, now); /* Published after the tag. */
 }
 
 /* Takes the pending request on `t` (8-aligned, request direction): its timestamp, or 0
  * when none waits (or another CPU took it first). */
 static __always_inline __u64 claim(const struct hs_tuple *t) {
-  const __u64 *w = (const __u64 *)t;
-  __u32 i = slot_pair(w), j = i + 1;
+  __u64 h = tuple_hash((const __u64 *)t);
+  __u32 i = slot_pair(h), j = i + 1;
   struct hs_slot *a = bpf_map_lookup_elem(&hs_pending, &i);
   struct hs_slot *b = bpf_map_lookup_elem(&hs_pending, &j);
   if (!a || !b) return 0;
   __u64 ta = *(volatile __u64 *)&a->ts_ns;
-  if (ta && same_tuple((const __u64 *)&a->tuple, w) &&
-      __sync_val_compare_and_swap(&a->ts_ns, ta, 0) == ta)
-    return ta;
+  if (ta && a->tag == h && __sync_val_compare_and_swap(&a->ts_ns, ta, 0) == ta) return ta;
   __u64 tb = *(volatile __u64 *)&b->ts_ns;
-  if (tb && same_tuple((const __u64 *)&b->tuple, w) &&
-      __sync_val_compare_and_swap(&b->ts_ns, tb, 0) == tb)
-    return tb;
+  if (tb && b->tag == h && __sync_val_compare_and_swap(&b->ts_ns, tb, 0) == tb) return tb;
   return 0;
 }
 
 /* A request with `method` ("NAME " is method_len bytes) starts the segment. */
-static __always_inline void on_request(struct __sk_buff *ctx, const struct hs_segment *seg,
-                                       int method, __u32 method_len) {
-  __u32 port = seg->tuple.dport;
+static __always_inline void on_request(struct __sk_buff *ctx, struct hs_segment *seg, int method,
+                                       __u32 method_len) {
+  __u32 port = seg->dport;
   struct hs_policy *pol = bpf_map_lookup_elem(&hs_policy, &port);
   if (!pol) return;
   __u32 rate = pol->rate_ppm;
@@ -494,27 +559,23 @@ static __always_inline void on_request(struct __sk_buff *ctx, const struct hs_se
   /* The draw, before anything is copied: unsampled requests stop here. */
   if (rate == 0) return;
   if (rate < HS_RATE_ONE && bpf_get_prandom_u32() % HS_RATE_ONE >= rate) return;
+  if (fill_tuple(ctx, seg) != 0) return;
   cnt->sampled++;
 
-  struct hs_request *ev = bpf_ringbuf_reserve(&hs_events, sizeof(*ev), 0);
-  if (!ev) {
+  struct text_spans t;
+  scan(ctx, seg, method_len, &t);
+  __u64 now = bpf_ktime_get_ns();
+  int ok;
+  if (t.path_len <= HS_SMALL_PATH && t.host_len <= HS_SMALL_HOST)
+    ok = emit_request(ctx, seg, &t, method, now, HS_SMALL_PATH, HS_SMALL_HOST);
+  else if (t.path_len <= HS_MEDIUM_PATH && t.host_len <= HS_MEDIUM_HOST)
+    ok = emit_request(ctx, seg, &t, method, now, HS_MEDIUM_PATH, HS_MEDIUM_HOST);
+  else
+    ok = emit_request(ctx, seg, &t, method, now, HS_PATH_MAX, HS_HOST_MAX);
+  if (!ok) {
     cnt->ring_full++;
     return;
   }
-  __u64 now = bpf_ktime_get_ns();
-  ev->kind = HS_KIND_REQUEST;
-  ev->method = method;
-  ev->flags = 0;
-  ev->pad = 0;
-  ev->path_len = 0;
-  ev->host_len = 0;
-  ev->ifindex = ctx->ifindex;
-  ev->payload_len = seg->payload_len;
-  ev->ts_ns = now;
-  ev->tuple = seg->tuple;
-  extract(ctx, seg, method_len, ev);
-  submit(ev);
-
   remember(&seg->tuple, now);
 }
 
@@ -525,7 +586,7 @@ static __always_inline int is_status_line(__u64 word) {
 
 /* A status line starts the segment (is_status_line): if a sampled request waits on this
  * connection, reports the response. */
-static __always_inline void on_response(struct __sk_buff *ctx, const struct hs_segment *seg) {
+static __always_inline void on_response(struct __sk_buff *ctx, struct hs_segment *seg) {
   if (seg->payload_len < 12) return;
   __u8 code[4]; /* " NNN" after "HTTP/1.x" */
   if (load(ctx, seg->payload_off + 8, code, sizeof(code)) < 0) return;
@@ -533,6 +594,7 @@ static __always_inline void on_response(struct __sk_buff *ctx, const struct hs_s
   __u8 d0 = code[1] - '0', d1 = code[2] - '0', d2 = code[3] - '0';
   if (d0 < 1 || d0 > 5 || d1 > 9 || d2 > 9) return;
 
+  if (fill_tuple(ctx, seg) != 0) return;
   /* The request travelled the other way. */
   struct hs_tuple key __attribute__((aligned(8)));
   __builtin_memcpy(key.saddr, seg->tuple.daddr, 16);

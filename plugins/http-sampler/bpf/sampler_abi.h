@@ -85,27 +85,40 @@ struct hs_tuple {
 /* Slots of the table of outstanding sampled requests (a power of two). */
 #define HS_PENDING_SLOTS (1u << 16)
 
-/* A slot of that table: a sampled request waiting for its response. */
+/* A slot of that table: a sampled request waiting for its response. 16 bytes, so a pair
+ * of slots (the unit a tuple maps to) shares one cache line: 1 MiB for the whole table. */
 struct hs_slot {
-  __u64 ts_ns;           /* the request's ts_ns; 0 when the slot is free */
-  struct hs_tuple tuple; /* request direction */
+  __u64 ts_ns; /* the request's ts_ns; 0 when the slot is free */
+  __u64 tag;   /* the 64-bit hash of the request's tuple (request direction) */
 };
 
-/* Ring-buffer record: a sampled request, written where requests are seen (ingress). */
+/* Ring-buffer record: a sampled request, written where requests are seen (ingress). The
+ * record is this header followed by its text: path_len bytes of the request target, then
+ * host_len bytes of the Host value, then unused bytes up to the record's size. Records come
+ * in a few constant sizes (bpf_ringbuf_reserve takes a constant): the smallest class whose
+ * path and Host capacities both fit, so a typical request ("/", "example.com") costs 128
+ * bytes of ring instead of 448. A reader takes the lengths from the header and must check
+ * sizeof(struct hs_request) + path_len + host_len <= the record's size. */
 struct hs_request {
   __u8 kind; /* HS_KIND_REQUEST */
   __u8 method;
   __u8 flags;
   __u8 pad;
-  __u16 path_len;
-  __u16 host_len;
+  __u16 path_len; /* <= HS_PATH_MAX */
+  __u16 host_len; /* <= HS_HOST_MAX */
   __u32 ifindex;
   __u32 payload_len; /* bytes of TCP payload in the segment that started the request */
   __u64 ts_ns;
   struct hs_tuple tuple;
-  char path[HS_PATH_MAX];
-  char host[HS_HOST_MAX];
 };
+
+/* Size classes of request records: capacity for the path, for the Host value. The text
+ * of a class is path capacity + Host capacity bytes; the last class is the bounds. */
+#define HS_SMALL_PATH 32
+#define HS_SMALL_HOST 32
+#define HS_MEDIUM_PATH 128
+#define HS_MEDIUM_HOST 64
+#define HS_TEXT_MAX (HS_PATH_MAX + HS_HOST_MAX)
 
 /* Ring-buffer record: the response to a sampled request, written where responses are seen
  * (egress, or ingress of a loopback interface). */

@@ -25,6 +25,7 @@ using paddock::http_sampler::DecodeRecord;
 using paddock::http_sampler::Policy;
 using paddock::http_sampler::PolicyTable;
 using paddock::http_sampler::Record;
+using paddock::http_sampler::Request;
 using paddock::http_sampler::ToSample;
 using paddock::http_sampler::testing::Flow;
 using paddock::http_sampler::testing::Reversed;
@@ -50,6 +51,7 @@ struct Fixture {
   std::unique_ptr<PolicyTable> policy;
   ring_buffer* rb = nullptr;
   std::vector<Record> records;
+  std::vector<size_t> request_sizes;  // Record size of each request drained.
   int bad = 0;
   int request_fd = -1, response_fd = -1;
 
@@ -70,6 +72,7 @@ struct Fixture {
     auto* self = static_cast<Fixture*>(ctx);
     auto rec = DecodeRecord(data, size);
     if (rec.ok()) {
+      if (std::holds_alternative<Request>(*rec)) self->request_sizes.push_back(size);
       self->records.push_back(*rec);
     } else {
       ++self->bad;
@@ -105,6 +108,7 @@ struct Fixture {
 
   std::vector<Record> Drain() {
     records.clear();
+    request_sizes.clear();
     ring_buffer__consume(rb);
     return records;
   }
@@ -123,14 +127,14 @@ struct Fixture {
   }
 };
 
-hs_request OnlyRequest(const std::vector<Record>& recs) {
+Request OnlyRequest(const std::vector<Record>& recs) {
   REQUIRE(recs.size() == 1);
-  REQUIRE(std::holds_alternative<hs_request>(recs[0]));
-  return std::get<hs_request>(recs[0]);
+  REQUIRE(std::holds_alternative<Request>(recs[0]));
+  return std::get<Request>(recs[0]);
 }
 
-std::string Path(const hs_request& r) { return std::string(r.path, r.path_len); }
-std::string Host(const hs_request& r) { return std::string(r.host, r.host_len); }
+std::string Path(const Request& r) { return std::string(r.path()); }
+std::string Host(const Request& r) { return std::string(r.host()); }
 
 }  // namespace
 
@@ -145,7 +149,7 @@ TEST_CASE("a GET on IPv4 is sampled with method, path, host and 4-tuple", "[bpf]
   CHECK(fx.Run(TcpPacket(f,
                          "GET /index.html?q=1 HTTP/1.1\r\nHost: example.test\r\n"
                          "User-Agent: t\r\n\r\n")) == kUnspec);
-  hs_request r = OnlyRequest(fx.Drain());
+  Request r = OnlyRequest(fx.Drain());
   CHECK(r.method == HS_METHOD_GET);
   CHECK(Path(r) == "/index.html?q=1");
   CHECK(Host(r) == "example.test");
@@ -177,7 +181,7 @@ TEST_CASE("every standard method is detected, on IPv6 too", "[bpf]") {
   Flow f{"::1", "fd00::2", 50000, 443};
   for (const auto& [name, code] : methods) {
     fx.Run(TcpPacket(f, name + " /x HTTP/1.0\r\nhOsT:  v6.test\r\n\r\n"));
-    hs_request r = OnlyRequest(fx.Drain());
+    Request r = OnlyRequest(fx.Drain());
     CHECK(r.method == code);
     CHECK(Path(r) == "/x");
     CHECK(Host(r) == "v6.test");  // Any case, optional whitespace skipped.
@@ -232,7 +236,7 @@ TEST_CASE("per-port rules override the default and count separately", "[bpf]") {
   fx.SetRate(0, {{8080, 1000000}});
   fx.Run(TcpPacket(Flow{"127.0.0.1", "127.0.0.1", 1, 8080}, "GET /a HTTP/1.1\r\n\r\n"));
   fx.Run(TcpPacket(Flow{"127.0.0.1", "127.0.0.1", 1, 9090}, "GET /b HTTP/1.1\r\n\r\n"));
-  hs_request r = OnlyRequest(fx.Drain());
+  Request r = OnlyRequest(fx.Drain());
   CHECK(Path(r) == "/a");
   auto rules = fx.policy->rules();
   REQUIRE(rules.size() == 2);
@@ -336,7 +340,7 @@ TEST_CASE("hostile: a target longer than the bound is cut and flagged", "[bpf][h
   // BPF_PROG_TEST_RUN takes at most a page of packet: 3000 bytes are past every bound.
   std::string path = "/" + std::string(3000, 'a');
   fx.Run(TcpPacket(Flow{}, "GET " + path + " HTTP/1.1\r\nHost: long\r\n\r\n"));
-  hs_request r = OnlyRequest(fx.Drain());
+  Request r = OnlyRequest(fx.Drain());
   CHECK(r.path_len == HS_PATH_MAX);
   CHECK(Path(r) == path.substr(0, HS_PATH_MAX));
   CHECK((r.flags & HS_F_PATH_TRUNCATED) != 0);
@@ -346,11 +350,49 @@ TEST_CASE("hostile: a target longer than the bound is cut and flagged", "[bpf][h
   std::string exact = "/" + std::string(HS_PATH_MAX - 1, 'b');
   std::string host(300, 'h');
   fx.Run(TcpPacket(Flow{}, "GET " + exact + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n"));
-  hs_request r2 = OnlyRequest(fx.Drain());
+  Request r2 = OnlyRequest(fx.Drain());
   CHECK(Path(r2) == exact);
   CHECK((r2.flags & HS_F_PATH_TRUNCATED) == 0);
   CHECK(Host(r2) == host.substr(0, HS_HOST_MAX));
   CHECK((r2.flags & HS_F_HOST_TRUNCATED) != 0);
+}
+
+TEST_CASE("a request record takes the smallest size class its path and Host fit", "[bpf]") {
+  if (!Privileged()) return;
+  const bool loopback = GENERATE(false, true);
+  INFO((loopback ? "hs_loopback" : "hs_ingress + hs_egress"));
+  Fixture fx(loopback);
+  fx.SetRate(1000000);
+  constexpr size_t kSmall = sizeof(hs_request) + HS_SMALL_PATH + HS_SMALL_HOST;
+  constexpr size_t kMedium = sizeof(hs_request) + HS_MEDIUM_PATH + HS_MEDIUM_HOST;
+  constexpr size_t kFull = sizeof(hs_request) + HS_TEXT_MAX;
+  struct Case {
+    std::string path, host;
+    size_t size;
+  };
+  const std::vector<Case> cases = {
+      {"/", "", kSmall},
+      {"/bench/path?x=1", "127.0.0.1:8080", kSmall},
+      {std::string(HS_SMALL_PATH, 's'), std::string(HS_SMALL_HOST, 'h'), kSmall},
+      {std::string(HS_SMALL_PATH + 1, 's'), "h", kMedium},
+      {"/", std::string(HS_SMALL_HOST + 1, 'h'), kMedium},
+      {std::string(HS_MEDIUM_PATH, 'm'), std::string(HS_MEDIUM_HOST, 'h'), kMedium},
+      {std::string(HS_MEDIUM_PATH + 1, 'm'), "h", kFull},
+      {"/", std::string(HS_MEDIUM_HOST + 1, 'h'), kFull},
+      {std::string(HS_PATH_MAX, 'f'), std::string(HS_HOST_MAX, 'h'), kFull},
+  };
+  for (const Case& c : cases) {
+    INFO("path " << c.path.size() << " host " << c.host.size());
+    std::string head = "GET " + c.path + " HTTP/1.1\r\n";
+    if (!c.host.empty()) head += "Host: " + c.host + "\r\n";
+    fx.Run(TcpPacket(Flow{}, head + "Accept: */*\r\n\r\n"));
+    Request r = OnlyRequest(fx.Drain());
+    CHECK(Path(r) == c.path);
+    CHECK(Host(r) == c.host);
+    REQUIRE(fx.request_sizes.size() == 1);
+    CHECK(fx.request_sizes[0] == c.size);
+  }
+  CHECK(fx.bad == 0);
 }
 
 TEST_CASE("hostile: binary junk of every size is ignored", "[bpf][hostile]") {
@@ -389,7 +431,7 @@ TEST_CASE("hostile: a request split across segments", "[bpf][hostile]") {
   // The request line ends in the second segment: the first is the request, cut.
   fx.Run(TcpPacket(f, "GET /spl"));
   fx.Run(TcpPacket(f, "it HTTP/1.1\r\nHost: later\r\n\r\n"));
-  hs_request r = OnlyRequest(fx.Drain());
+  Request r = OnlyRequest(fx.Drain());
   CHECK(Path(r) == "/spl");
   CHECK((r.flags & HS_F_PATH_TRUNCATED) != 0);
   CHECK((r.flags & HS_F_HOST_FOUND) == 0);
@@ -410,7 +452,7 @@ TEST_CASE("hostile: pipelined requests in one segment report the first", "[bpf][
   fx.Run(TcpPacket(Flow{},
                    "GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: b\r\n\r\n"
                    "POST /three HTTP/1.1\r\nHost: c\r\n\r\n"));
-  hs_request r = OnlyRequest(fx.Drain());
+  Request r = OnlyRequest(fx.Drain());
   CHECK(Path(r) == "/one");
   CHECK(Host(r) == "a");  // The scan stops at the end of the first header block.
   CHECK(fx.Total().seen == 1);
@@ -418,10 +460,10 @@ TEST_CASE("hostile: pipelined requests in one segment report the first", "[bpf][
 
 // `recs` is a sampled request and its 404 response, joined by timestamp and 4-tuple with a
 // plausible latency (what both response-matching tests send). Returns the request.
-hs_request RequestAnd404(const std::vector<Record>& recs) {
+Request RequestAnd404(const std::vector<Record>& recs) {
   REQUIRE(recs.size() == 2);
-  REQUIRE(std::holds_alternative<hs_request>(recs[0]));
-  const hs_request& r = std::get<hs_request>(recs[0]);
+  REQUIRE(std::holds_alternative<Request>(recs[0]));
+  const Request& r = std::get<Request>(recs[0]);
   REQUIRE(std::holds_alternative<hs_response>(recs[1]));
   const hs_response& resp = std::get<hs_response>(recs[1]);
   CHECK(resp.status == 404);
@@ -465,7 +507,7 @@ TEST_CASE("malformed status lines are not responses", "[bpf][hostile]") {
     fx.Run(TcpPacket(req, "GET / HTTP/1.1\r\n\r\n"), Dir::kRequest);
     fx.Run(TcpPacket(Reversed(req), line), Dir::kResponse);
   }
-  for (const Record& rec : fx.Drain()) CHECK(std::holds_alternative<hs_request>(rec));
+  for (const Record& rec : fx.Drain()) CHECK(std::holds_alternative<Request>(rec));
   CHECK(fx.Total().responses == 0);
 }
 
@@ -482,7 +524,7 @@ TEST_CASE("on loopback one program matches a response with its request", "[bpf]"
          Dir::kResponse);
   // A second response on the same connection has no sampled request left.
   fx.Run(TcpPacket(Reversed(req), "HTTP/1.1 200 OK\r\n\r\n"), Dir::kResponse);
-  const hs_request r = RequestAnd404(fx.Drain());
+  const Request r = RequestAnd404(fx.Drain());
   CHECK(r.method == HS_METHOD_DELETE);
   CHECK(Path(r) == "/item/7");
   hs_counters t = fx.Total();
@@ -526,10 +568,10 @@ TEST_CASE("a thousand requests pending at once are each matched with their own r
         Dir::kResponse);
   }
   std::vector<Record> recs = fx.Drain();
-  std::vector<hs_request> requests;
+  std::vector<Request> requests;
   int responses = 0;
   for (const Record& rec : recs) {
-    if (const hs_request* r = std::get_if<hs_request>(&rec)) {
+    if (const Request* r = std::get_if<Request>(&rec)) {
       requests.push_back(*r);
       continue;
     }
@@ -537,7 +579,7 @@ TEST_CASE("a thousand requests pending at once are each matched with their own r
     ++responses;
     // Joined as userspace does (tuple and time): exactly one request, the right status.
     int joined = 0;
-    for (const hs_request& r : requests) {
+    for (const Request& r : requests) {
       if (r.ts_ns == resp.request_ts_ns &&
           std::memcmp(&r.tuple, &resp.tuple, sizeof(r.tuple)) == 0) {
         ++joined;

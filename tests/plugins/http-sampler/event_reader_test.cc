@@ -103,7 +103,7 @@ TEST_CASE("an idle reader sleeps; a record wakes it and its sample is delivered"
   auto delay = Clock::now() - sent;
   CHECK(delay < milliseconds(500));  // Woken, not found by a timeout.
   CHECK(got.samples[0].status == 200);
-  CHECK(std::string(got.samples[0].request.path, got.samples[0].request.path_len) == "/woken");
+  CHECK(std::string(got.samples[0].request.path()) == "/woken");
   CHECK((*reader)->samples() == 1);
   CHECK((*reader)->unanswered() == 0);
 

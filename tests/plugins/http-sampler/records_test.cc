@@ -13,10 +13,11 @@ using paddock::http_sampler::CheckRecord;
 using paddock::http_sampler::Completed;
 using paddock::http_sampler::DecodeRecord;
 using paddock::http_sampler::Joiner;
+using paddock::http_sampler::Request;
 using paddock::http_sampler::ToSample;
 
-hs_request Request(uint64_t ts, uint16_t sport) {
-  hs_request r{};
+Request MakeRequest(uint64_t ts, uint16_t sport) {
+  Request r;
   r.kind = HS_KIND_REQUEST;
   r.method = HS_METHOD_POST;
   r.ts_ns = ts;
@@ -25,12 +26,31 @@ hs_request Request(uint64_t ts, uint16_t sport) {
   inet_pton(AF_INET, "192.0.2.2", r.tuple.daddr);
   r.tuple.sport = sport;
   r.tuple.dport = 80;
-  std::memcpy(r.path, "/p", 2);
-  r.path_len = 2;
+  r.SetText("/p", "");
   return r;
 }
 
-hs_response Response(const hs_request& r, uint16_t status, uint64_t latency) {
+// The ring record of `r`: its header, its text, then zero bytes up to `size` (at least
+// the header and the text).
+std::vector<uint8_t> RecordBytes(const Request& r, size_t size) {
+  std::vector<uint8_t> b(size);
+  std::memcpy(b.data(), static_cast<const hs_request*>(&r), sizeof(hs_request));
+  size_t text = size_t{r.path_len} + r.host_len;
+  if (text > 0) std::memcpy(b.data() + sizeof(hs_request), r.text(), text);
+  return b;
+}
+
+// A record's bytes at an 8-aligned address, as the ring buffer hands them out.
+struct Aligned {
+  explicit Aligned(const std::vector<uint8_t>& b) : words((b.size() + 7) / 8 + 1), size(b.size()) {
+    if (!b.empty()) std::memcpy(words.data(), b.data(), b.size());  // b.data() may be null.
+  }
+  const void* data() const { return size == 0 ? nullptr : words.data(); }
+  std::vector<uint64_t> words;
+  size_t size;
+};
+
+hs_response Response(const Request& r, uint16_t status, uint64_t latency) {
   hs_response resp{};
   resp.kind = HS_KIND_RESPONSE;
   resp.status = status;
@@ -43,41 +63,96 @@ hs_response Response(const hs_request& r, uint16_t status, uint64_t latency) {
 }  // namespace
 
 TEST_CASE("records decode only with the right size, kind and bounds", "[records]") {
-  hs_request r = Request(1, 1000);
-  auto ok = DecodeRecord(&r, sizeof(r));
+  Request r = MakeRequest(1, 1000);
+  constexpr size_t kSmall = sizeof(hs_request) + HS_SMALL_PATH + HS_SMALL_HOST;
+  Aligned rec(RecordBytes(r, kSmall));
+  auto ok = DecodeRecord(rec.data(), rec.size);
   REQUIRE(ok.ok());
-  CHECK(std::holds_alternative<hs_request>(*ok));
-  CHECK(!DecodeRecord(&r, sizeof(r) - 1).ok());
+  CHECK(std::holds_alternative<Request>(*ok));
+  CHECK(!DecodeRecord(rec.data(), sizeof(hs_request) - 1).ok());
   CHECK(!DecodeRecord(nullptr, 0).ok());
-  hs_request bad = r;
-  bad.path_len = HS_PATH_MAX + 1;
-  CHECK(!DecodeRecord(&bad, sizeof(bad)).ok());
-  bad = r;
-  bad.tuple.family = 5;
-  CHECK(!DecodeRecord(&bad, sizeof(bad)).ok());
-  bad = r;
-  bad.method = 77;
-  CHECK(!DecodeRecord(&bad, sizeof(bad)).ok());
-  bad = r;
-  bad.kind = 9;
-  CHECK(!DecodeRecord(&bad, sizeof(bad)).ok());
+  auto mutated = [&](auto change) {
+    std::vector<uint8_t> b = RecordBytes(r, kSmall);
+    hs_request h;
+    std::memcpy(&h, b.data(), sizeof(h));
+    change(h);
+    std::memcpy(b.data(), &h, sizeof(h));
+    Aligned a(b);
+    return DecodeRecord(a.data(), a.size).ok();
+  };
+  CHECK(!mutated([](hs_request& h) { h.path_len = HS_PATH_MAX + 1; }));
+  CHECK(!mutated([](hs_request& h) { h.tuple.family = 5; }));
+  CHECK(!mutated([](hs_request& h) { h.method = 77; }));
+  CHECK(!mutated([](hs_request& h) { h.kind = 9; }));
   hs_response resp = Response(r, 200, 5);
   CHECK(DecodeRecord(&resp, sizeof(resp)).ok());
   resp.status = 700;
   CHECK(!DecodeRecord(&resp, sizeof(resp)).ok());
 }
 
+TEST_CASE("a request record of any size class carries exactly its path and Host", "[records]") {
+  const std::string long_path = "/" + std::string(HS_PATH_MAX - 1, 'p');
+  const std::string long_host = std::string(HS_HOST_MAX, 'h');
+  struct Case {
+    std::string path, host;
+    size_t size;  // The record size the program reserves for them.
+  };
+  const std::vector<Case> cases = {
+      {"/", "a", sizeof(hs_request) + HS_SMALL_PATH + HS_SMALL_HOST},
+      {"", "", sizeof(hs_request) + HS_SMALL_PATH + HS_SMALL_HOST},
+      {"/bench/path?x=1", "127.0.0.1:8080", sizeof(hs_request) + HS_SMALL_PATH + HS_SMALL_HOST},
+      {std::string(HS_MEDIUM_PATH, 'm'), "x", sizeof(hs_request) + HS_MEDIUM_PATH + HS_MEDIUM_HOST},
+      {long_path, long_host, sizeof(hs_request) + HS_TEXT_MAX},
+  };
+  for (const Case& c : cases) {
+    Request r = MakeRequest(7, 1234);
+    r.SetText(c.path, c.host);
+    std::vector<uint8_t> bytes = RecordBytes(r, c.size);
+    // The slack after the text is whatever the ring held before: it must not be read.
+    for (size_t i = sizeof(hs_request) + c.path.size() + c.host.size(); i < bytes.size(); ++i) {
+      bytes[i] = 'X';
+    }
+    Aligned rec(bytes);
+    INFO("path " << c.path.size() << " host " << c.host.size() << " size " << c.size);
+    REQUIRE(CheckRecord(rec.data(), rec.size) == HS_KIND_REQUEST);
+    auto decoded = DecodeRecord(rec.data(), rec.size);
+    REQUIRE(decoded.ok());
+    const Request& got = std::get<Request>(*decoded);
+    CHECK(std::string(got.path()) == c.path);
+    CHECK(std::string(got.host()) == c.host);
+    // Copies keep the text (they move only its used bytes).
+    Request copy = got;
+    Request assigned;
+    assigned = got;
+    CHECK(std::string(copy.path()) == c.path);
+    CHECK(std::string(copy.host()) == c.host);
+    CHECK(std::string(assigned.host()) == c.host);
+    CHECK(copy.ts_ns == 7);
+    // A record one byte too short for its text is refused; so is one past the largest.
+    if (!c.path.empty() || !c.host.empty()) {
+      Aligned cut(RecordBytes(r, sizeof(hs_request) + c.path.size() + c.host.size() - 1));
+      CHECK(CheckRecord(cut.data(), cut.size) == 0);
+      CHECK(!DecodeRecord(cut.data(), cut.size).ok());
+    }
+  }
+  Request r = MakeRequest(7, 1234);
+  Aligned too_big(RecordBytes(r, sizeof(hs_request) + HS_TEXT_MAX + 8));
+  CHECK(CheckRecord(too_big.data(), too_big.size) == 0);
+  CHECK(!DecodeRecord(too_big.data(), too_big.size).ok());
+}
+
 TEST_CASE("the in-place check accepts exactly what DecodeRecord accepts", "[records]") {
   // Valid records, then each with one byte changed at every offset to several values, and
   // every size around the two record sizes: the verdicts (and the kind) agree.
-  hs_request req = Request(1, 1000);
+  Request req = MakeRequest(1, 1000);
+  req.SetText("/p", "h.test");
   hs_response resp = Response(req, 200, 5);
   std::vector<std::vector<uint8_t>> cases;
   auto bytes = [](const void* p, size_t n) {
     const auto* b = static_cast<const uint8_t*>(p);
     return std::vector<uint8_t>(b, b + n);
   };
-  cases.push_back(bytes(&req, sizeof(req)));
+  cases.push_back(RecordBytes(req, sizeof(hs_request) + HS_SMALL_PATH + HS_SMALL_HOST));
   cases.push_back(bytes(&resp, sizeof(resp)));
   for (const std::vector<uint8_t>& base : std::vector<std::vector<uint8_t>>(cases)) {
     for (size_t at = 0; at < base.size(); ++at) {
@@ -87,7 +162,7 @@ TEST_CASE("the in-place check accepts exactly what DecodeRecord accepts", "[reco
         cases.push_back(c);
       }
     }
-    for (size_t n = 0; n < base.size() + 16; ++n) {
+    for (size_t n = 0; n < std::max(base.size() + 16, sizeof(hs_request) + HS_TEXT_MAX + 16); ++n) {
       std::vector<uint8_t> c = base;
       c.resize(n);
       cases.push_back(c);
@@ -95,18 +170,15 @@ TEST_CASE("the in-place check accepts exactly what DecodeRecord accepts", "[reco
   }
   int accepted = 0;
   for (const std::vector<uint8_t>& c : cases) {
-    // Copied to 8-aligned storage, as the ring buffer hands records out.
-    std::vector<uint64_t> aligned((c.size() + 7) / 8 + 1);
-    if (!c.empty()) std::memcpy(aligned.data(), c.data(), c.size());  // c.data() may be null.
-    const void* p = c.empty() ? nullptr : aligned.data();
+    Aligned aligned(c);
+    const void* p = aligned.data();
     auto decoded = DecodeRecord(p, c.size());
     uint8_t kind = CheckRecord(p, c.size());
     INFO("size " << c.size());
     REQUIRE(decoded.ok() == (kind != 0));
     if (!decoded.ok()) continue;
     ++accepted;
-    CHECK(kind ==
-          (std::holds_alternative<hs_request>(*decoded) ? HS_KIND_REQUEST : HS_KIND_RESPONSE));
+    CHECK(kind == (std::holds_alternative<Request>(*decoded) ? HS_KIND_REQUEST : HS_KIND_RESPONSE));
   }
   CHECK(accepted > 2);  // The mutations that keep a record valid (payload bytes) pass too.
   CHECK(CheckRecord(nullptr, 0) == 0);
@@ -115,7 +187,7 @@ TEST_CASE("the in-place check accepts exactly what DecodeRecord accepts", "[reco
 TEST_CASE("the joiner pairs a response with its request, by tuple and time", "[records]") {
   Joiner j(1000, 100);
   std::vector<Completed> out;
-  hs_request a = Request(10, 1000), b = Request(11, 1001);
+  Request a = MakeRequest(10, 1000), b = MakeRequest(11, 1001);
   j.AddRequest(a, &out);
   j.AddRequest(b, &out);
   CHECK(out.empty());
@@ -125,7 +197,7 @@ TEST_CASE("the joiner pairs a response with its request, by tuple and time", "[r
   CHECK(out[0].status == 404);
   CHECK(out[0].latency_ns == 77);
   // Same tuple, other time: not a match.
-  hs_request stale = a;
+  Request stale = a;
   stale.ts_ns = 9;
   CHECK(!j.AddResponse(Response(stale, 200, 1), &out));
   // Timeout: a is reported without a response.
@@ -142,7 +214,7 @@ TEST_CASE("the joiner says when its oldest pending request expires", "[records]"
   Joiner j(1000, 100);
   std::vector<Completed> out;
   CHECK(j.NextExpiryNs() == 0);  // Nothing pending: the reader may sleep without limit.
-  hs_request a = Request(10, 1000), b = Request(20, 1001);
+  Request a = MakeRequest(10, 1000), b = MakeRequest(20, 1001);
   j.AddRequest(a, &out);
   j.AddRequest(b, &out);
   CHECK(j.NextExpiryNs() == 1010);
@@ -158,7 +230,7 @@ TEST_CASE("the joiner says when its oldest pending request expires", "[records]"
 TEST_CASE("the joiner gives up the oldest request beyond its bound", "[records]") {
   Joiner j(1000000, 2);
   std::vector<Completed> out;
-  for (uint64_t t = 1; t <= 3; ++t) j.AddRequest(Request(t, 1000), &out);
+  for (uint64_t t = 1; t <= 3; ++t) j.AddRequest(MakeRequest(t, 1000), &out);
   REQUIRE(out.size() == 1);
   CHECK(out[0].request.ts_ns == 1);
   CHECK(j.pending() == 2);
@@ -170,10 +242,10 @@ TEST_CASE("the joiner gives up the oldest request beyond its bound", "[records]"
 TEST_CASE("the joiner's bookkeeping stays bounded when every request is answered", "[records]") {
   Joiner j(1000000, 65536);
   std::vector<Completed> out;
-  hs_request slow = Request(1, 999);  // Waits the whole time: expiry cannot pop past it.
+  Request slow = MakeRequest(1, 999);  // Waits the whole time: expiry cannot pop past it.
   j.AddRequest(slow, &out);
   for (uint64_t t = 2; t < 100000; ++t) {
-    hs_request r = Request(t, static_cast<uint16_t>(1000 + t % 50000));
+    Request r = MakeRequest(t, static_cast<uint16_t>(1000 + t % 50000));
     j.AddRequest(r, &out);
     REQUIRE(j.AddResponse(Response(r, 200, 1), &out));
     j.Expire(t, &out);
@@ -196,7 +268,7 @@ TEST_CASE("the joiner's bookkeeping stays bounded when every request is answered
 }
 
 TEST_CASE("a timestamp past the int64 range saturates instead of overflowing", "[records]") {
-  hs_request r = Request(1000, 5555);
+  Request r = MakeRequest(1000, 5555);
   r.ts_ns = 8576542540373688320ull;  // The fuzzer's value; plus 1.7e18 overflows int64.
   CHECK(ToSample(Completed{r, 0, 0}, 1700000000000000000).unix_nanos() ==
         std::numeric_limits<int64_t>::max());
@@ -207,9 +279,8 @@ TEST_CASE("a timestamp past the int64 range saturates instead of overflowing", "
 }
 
 TEST_CASE("a completed request becomes a Sample", "[records]") {
-  hs_request r = Request(1000, 5555);
-  std::memcpy(r.host, "h.test", 6);
-  r.host_len = 6;
+  Request r = MakeRequest(1000, 5555);
+  r.SetText("/p", "h.test");
   r.flags = HS_F_HOST_FOUND | HS_F_PATH_TRUNCATED | HS_F_VERSION_SEEN;
   r.ifindex = 3;
   auto s = ToSample(Completed{r, 201, 2500000}, 5000);
@@ -233,12 +304,9 @@ TEST_CASE("a target or Host that is not UTF-8 still makes a Sample a receiver ca
           "[records]") {
   // Found by tests/fuzz/http_records_fuzz.cc: the raw bytes went into proto3 string fields,
   // and the receiving side refuses such a message (the Samples stream and Stats broke).
-  hs_request r = Request(1, 1000);
-  const char path[] = "/caf\xc3\xa9/\xff\x01?q=\xe2\x82";  // é ok; 0xff, ^A, a cut '€'
-  r.path_len = sizeof(path) - 1;
-  std::memcpy(r.path, path, r.path_len);
-  std::memcpy(r.host, "h\x7f\xc0\xaf", 4);  // DEL and an overlong '/'
-  r.host_len = 4;
+  Request r = MakeRequest(1, 1000);
+  const char path[] = "/caf\xc3\xa9/\xff\x01?q=\xe2\x82";           // é ok; 0xff, ^A, a cut '€'
+  r.SetText(std::string(path, sizeof(path) - 1), "h\x7f\xc0\xaf");  // DEL, an overlong '/'
   auto s = ToSample(Completed{r, 200, 1000}, 0);
   CHECK(s.path() == "/caf\xc3\xa9/%FF%01?q=%E2%82");
   CHECK(s.host() == "h%7F%C0%AF");

@@ -17,7 +17,7 @@ inline Completed MakeCompleted(uint8_t method, const std::string& path, const st
                                uint16_t status, uint64_t latency_us, uint16_t port = 80,
                                uint64_t ts_ns = 1000) {
   Completed c;
-  hs_request& r = c.request;
+  Request& r = c.request;
   r.kind = HS_KIND_REQUEST;
   r.method = method;
   r.ts_ns = ts_ns;
@@ -27,10 +27,7 @@ inline Completed MakeCompleted(uint8_t method, const std::string& path, const st
   std::memcpy(r.tuple.daddr, dst, 4);
   r.tuple.sport = 40000;
   r.tuple.dport = port;
-  r.path_len = static_cast<uint16_t>(std::min<size_t>(path.size(), HS_PATH_MAX));
-  std::memcpy(r.path, path.data(), r.path_len);
-  r.host_len = static_cast<uint16_t>(std::min<size_t>(host.size(), HS_HOST_MAX));
-  std::memcpy(r.host, host.data(), r.host_len);
+  r.SetText(path, host);
   c.status = status;
   c.latency_ns = latency_us * 1000;
   return c;
