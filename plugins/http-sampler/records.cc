@@ -52,13 +52,11 @@ uint64_t ClockNs(clockid_t id) {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// Appends the Completed for `r`, built in the vector's storage: one copy of the request
-// (push_back(Completed{...}) copied it twice, to the temporary and into the vector).
+// Appends the Completed for `r`, built in the vector's storage: one copy of the request's
+// used bytes (push_back(Completed{...}) copied it twice, to the temporary and into the
+// vector).
 void Append(std::vector<Completed>* out, const Request& r, uint16_t status, uint64_t latency_ns) {
-  Completed& c = out->emplace_back();
-  c.request = r;
-  c.status = status;
-  c.latency_ns = latency_ns;
+  out->emplace_back(r, status, latency_ns);
 }
 
 // True if a request record's header is in range and its text fits in a record of `size`.

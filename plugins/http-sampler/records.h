@@ -75,7 +75,12 @@ uint64_t MonotonicNowNs();
 int64_t MonoToUnixNs();
 
 // A sampled request together with what happened to it.
+// (Constructors, not an aggregate: value-initializing an aggregate would zero all of the
+// request's text buffer first, the costliest part of building one per sample.)
 struct Completed {
+  Completed() {}
+  Completed(const Request& r, uint16_t s, uint64_t latency)
+      : request(r), status(s), latency_ns(latency) {}
   Request request;
   uint16_t status = 0;      // 0 when no response came within the timeout.
   uint64_t latency_ns = 0;  // 0 without a response.

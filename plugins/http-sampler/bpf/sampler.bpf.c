@@ -14,14 +14,16 @@
  * they are "HTTP/1.x" followed by " NNN"; anything else stops after those 8 bytes.
  *
  * Per packet, in order (the common path stops early):
- *   1. link type -> L3 offset; IPv4/IPv6 + TCP only; first fragment only;
+ *   1. link type -> L3 offset (hs_loopback: lo's is Ethernet's, the device is not read);
+ *      IPv4/IPv6 + TCP only; first fragment only;
  *   2. TCP payload start and length (bounded by the IP length, not the skb);
- *   3. the first 8 payload bytes;
+ *   3. the first 8 payload bytes (ACKs and short segments stop before them);
  *      request: seen++ -> policy lookup by destination port -> random draw -> only if
- *      selected: ring-buffer reservation, path + Host copy, 4-tuple into the table of
+ *      selected: the addresses, path + Host measured, a ring-buffer record of the
+ *      smallest size class that holds them, the tuple's hash into the table of
  *      outstanding requests (hs_pending);
- *      response: status digits -> the reversed tuple's pair of hs_pending slots (two
- *      array loads) -> if one holds it: claimed, response record.
+ *      response: status digits -> the addresses -> the reversed tuple's pair of
+ *      hs_pending slots (one cache line) -> if one holds it: claimed, response record.
  * Every path returns TC_ACT_UNSPEC, so the next filter (another generation of this
  * program during a reload, or anyone else's) still sees the packet and the verdict
  * stays the qdisc's default.
@@ -179,12 +181,14 @@ static __always_inline int l2_len(struct __sk_buff *ctx) {
   return -1;
 }
 
-/* Fills `seg` (all but the tuple) for an IPv4/IPv6 TCP packet with payload. Returns 0 on
- * success. */
-static __always_inline int parse_segment(struct __sk_buff *ctx, struct hs_segment *seg) {
+/* Fills `seg` (all but the tuple) for an IPv4/IPv6 TCP packet with payload. `loopback`
+ * (a constant): the program runs on a loopback interface, whose link-layer header is
+ * always Ethernet's, so the device is not read. Returns 0 on success. */
+static __always_inline int parse_segment(struct __sk_buff *ctx, struct hs_segment *seg,
+                                         int loopback) {
   __u16 proto = bpf_ntohs((__u16)ctx->protocol);
   if (proto != ETH_P_IP && proto != ETH_P_IPV6) return -1;
-  int l3 = l2_len(ctx);
+  int l3 = loopback ? ETH_HLEN_ : l2_len(ctx);
   if (l3 < 0) return -1;
   __u32 skb_len = ctx->len;
   __u32 l4, l3_end;
@@ -639,7 +643,8 @@ SEC("tc")
 int hs_ingress(struct __sk_buff *ctx) {
   struct hs_segment seg;
   __u64 word;
-  if (parse_segment(ctx, &seg) != 0 || first_word(ctx, &seg, 8, &word) != 0) return TC_ACT_UNSPEC;
+  if (parse_segment(ctx, &seg, 0) != 0 || first_word(ctx, &seg, 8, &word) != 0)
+    return TC_ACT_UNSPEC;
   __u32 method_len = 0;
   int method = match_method(word, &method_len);
   if (method != HS_METHOD_UNKNOWN) on_request(ctx, &seg, method, method_len);
@@ -650,7 +655,8 @@ SEC("tc")
 int hs_egress(struct __sk_buff *ctx) {
   struct hs_segment seg;
   __u64 word;
-  if (parse_segment(ctx, &seg) != 0 || first_word(ctx, &seg, 12, &word) != 0) return TC_ACT_UNSPEC;
+  if (parse_segment(ctx, &seg, 0) != 0 || first_word(ctx, &seg, 12, &word) != 0)
+    return TC_ACT_UNSPEC;
   if (is_status_line(word)) on_response(ctx, &seg);
   return TC_ACT_UNSPEC;
 }
@@ -659,7 +665,8 @@ SEC("tc")
 int hs_loopback(struct __sk_buff *ctx) {
   struct hs_segment seg;
   __u64 word;
-  if (parse_segment(ctx, &seg) != 0 || first_word(ctx, &seg, 8, &word) != 0) return TC_ACT_UNSPEC;
+  if (parse_segment(ctx, &seg, 1) != 0 || first_word(ctx, &seg, 8, &word) != 0)
+    return TC_ACT_UNSPEC;
   __u32 method_len = 0;
   int method = match_method(word, &method_len);
   if (method != HS_METHOD_UNKNOWN) {
