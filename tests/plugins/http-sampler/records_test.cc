@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <limits>
@@ -30,13 +31,14 @@ Request MakeRequest(uint64_t ts, uint16_t sport) {
   return r;
 }
 
-// The ring record of `r`: its header, its text, then zero bytes up to `size` (at least
-// the header and the text).
+// The ring record of `r`: its header, its text, then zero bytes up to `size`; cut at
+// `size` when that is shorter (a record too small for its text).
 std::vector<uint8_t> RecordBytes(const Request& r, size_t size) {
-  std::vector<uint8_t> b(size);
-  std::memcpy(b.data(), static_cast<const hs_request*>(&r), sizeof(hs_request));
   size_t text = size_t{r.path_len} + r.host_len;
+  std::vector<uint8_t> b(std::max(size, sizeof(hs_request) + text));
+  std::memcpy(b.data(), static_cast<const hs_request*>(&r), sizeof(hs_request));
   if (text > 0) std::memcpy(b.data() + sizeof(hs_request), r.text(), text);
+  b.resize(size);
   return b;
 }
 
