@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   }
   auto* shared = static_cast<std::atomic<uint64_t>*>(map);
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  int rcvbuf = 64 << 20;
+  int rcvbuf = 256 << 20;  // As the plugin's manifest asks (and rsyslog's rcvbufSize).
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   }
