@@ -53,7 +53,7 @@ absl::StatusOr<std::unique_ptr<DirectAppender>> DirectAppender::Open(const std::
   // a direct write of it is one physically contiguous segment, one block request, and
   // one page for the kernel to pin, instead of 512 4 KiB pages split into requests of at
   // most max_segments (254 on virtio-blk here). A/B at the sender's max, same hour, three
-  // pairs: 2-13% less plugin CPU per line (727-771 -> 631-707 ns), 2-9% at 500k/s.
+  // pairs (load 7-8): 8-13% less plugin CPU per line (727-771 -> 631-707 ns), 2-9% at 500k/s.
   auto m = Mapping::Create(kStagingBytes, /*huge_pages=*/true);
   if (!m.ok()) return m.status();
   a->staging_ = std::move(*m);
