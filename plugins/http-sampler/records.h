@@ -127,11 +127,13 @@ class Joiner {
     bool operator==(const Key& o) const {
       return ts_ns == o.ts_ns && std::memcmp(&tuple, &o.tuple, sizeof(tuple)) == 0;
     }
+    // Hashes the time and the ports only (two words instead of hashing 48 bytes, three
+    // times per sample): nanosecond timestamps already tell requests apart; equality
+    // still compares the whole key.
     template <typename H>
     friend H AbslHashValue(H h, const Key& k) {
-      return H::combine(
-          std::move(h), k.ts_ns,
-          absl::string_view(reinterpret_cast<const char*>(&k.tuple), sizeof(k.tuple)));
+      return H::combine(std::move(h), k.ts_ns,
+                        uint32_t{k.tuple.sport} << 16 | uint32_t{k.tuple.dport});
     }
   };
   // Drops order_'s keys of requests already completed once they outnumber the pending ones
