@@ -17,9 +17,9 @@
 #define HS_HOST_MAX 128  /* bytes of the Host header value kept */
 #define HS_SCAN_MAX 1024 /* bytes of the payload searched for the path end and Host */
 
-/* Size of the ring buffer of records (a power of two, in bytes): ~200 ms of records at
- * 150,000 sampled requests per second, so a reader the scheduler holds back for that long
- * loses nothing. */
+/* Size of the ring buffer of records (a power of two, in bytes): ~500 ms of records at
+ * 150,000 sampled requests per second with the smallest request records (~200 ms with the
+ * largest), so a reader the scheduler holds back for that long loses nothing. */
 #define HS_RING_BYTES (16u << 20)
 
 /* Policy: one slot per TCP destination port (the array index), mmapped by userspace. */
