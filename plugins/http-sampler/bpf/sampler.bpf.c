@@ -667,12 +667,13 @@ int hs_loopback(struct __sk_buff *ctx) {
   __u64 word;
   if (parse_segment(ctx, &seg, 1) != 0 || first_word(ctx, &seg, 8, &word) != 0)
     return TC_ACT_UNSPEC;
+  /* The status line first: one compare, where a response would fail all nine methods. */
+  if (is_status_line(word)) {
+    on_response(ctx, &seg);
+    return TC_ACT_UNSPEC;
+  }
   __u32 method_len = 0;
   int method = match_method(word, &method_len);
-  if (method != HS_METHOD_UNKNOWN) {
-    on_request(ctx, &seg, method, method_len);
-  } else if (is_status_line(word)) {
-    on_response(ctx, &seg);
-  }
+  if (method != HS_METHOD_UNKNOWN) on_request(ctx, &seg, method, method_len);
   return TC_ACT_UNSPEC;
 }
