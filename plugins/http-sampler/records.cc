@@ -11,8 +11,6 @@
 namespace paddock::http_sampler {
 namespace {
 
-bool FamilyOk(const hs_tuple& t) { return t.family == 4 || t.family == 6; }
-
 std::string Address(const uint8_t* bytes, uint8_t family) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (inet_ntop(family == 4 ? AF_INET : AF_INET6, bytes, buf, sizeof(buf)) == nullptr) return "";
@@ -50,21 +48,6 @@ uint64_t ClockNs(clockid_t id) {
   timespec ts{};
   clock_gettime(id, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-// Appends the Completed for `r`, built in the vector's storage: one copy of the request's
-// used bytes (push_back(Completed{...}) copied it twice, to the temporary and into the
-// vector).
-void Append(std::vector<Completed>* out, const Request& r, uint16_t status, uint64_t latency_ns) {
-  out->emplace_back(r, status, latency_ns);
-}
-
-// True if a request record's header is in range and its text fits in a record of `size`.
-bool RequestOk(const hs_request& r, size_t size) {
-  return size >= sizeof(hs_request) && size <= sizeof(hs_request) + HS_TEXT_MAX &&
-         r.path_len <= HS_PATH_MAX && r.host_len <= HS_HOST_MAX &&
-         size_t{r.path_len} + r.host_len <= size - sizeof(hs_request) && FamilyOk(r.tuple) &&
-         r.method >= HS_METHOD_GET && r.method <= HS_METHOD_PATCH;
 }
 
 }  // namespace
@@ -112,28 +95,29 @@ int64_t MonoToUnixNs() {
 absl::StatusOr<Record> DecodeRecord(const void* data, size_t size) {
   if (data == nullptr || size < 1) return absl::InvalidArgumentError("record: empty");
   const auto* bytes = static_cast<const char*>(data);
-  uint8_t kind = static_cast<uint8_t>(bytes[0]);
-  if (kind == HS_KIND_REQUEST) {
-    if (size < sizeof(hs_request) || size > sizeof(hs_request) + HS_TEXT_MAX) {
-      return absl::InvalidArgumentError("record: request size");
+  // CheckRecord is the one rule of what a record may hold; decoding only copies it out.
+  switch (CheckRecord(data, size)) {
+    case HS_KIND_REQUEST: {
+      hs_request h;
+      std::memcpy(&h, data, sizeof(h));
+      return Record(Request(h, bytes + sizeof(h)));
     }
-    hs_request h;
-    std::memcpy(&h, data, sizeof(h));
-    if (!RequestOk(h, size)) {
-      return absl::InvalidArgumentError("record: request fields out of range");
+    case HS_KIND_RESPONSE: {
+      hs_response r;
+      std::memcpy(&r, data, sizeof(r));
+      return Record(r);
     }
-    return Record(Request(h, bytes + sizeof(h)));
+    default:
+      break;
   }
-  if (kind == HS_KIND_RESPONSE) {
-    if (size != sizeof(hs_response)) return absl::InvalidArgumentError("record: response size");
-    hs_response r;
-    std::memcpy(&r, data, sizeof(r));
-    if (!FamilyOk(r.tuple) || r.status < 100 || r.status > 599) {
-      return absl::InvalidArgumentError("record: response fields out of range");
-    }
-    return Record(r);
+  switch (static_cast<uint8_t>(bytes[0])) {
+    case HS_KIND_REQUEST:
+      return absl::InvalidArgumentError("record: request size or fields out of range");
+    case HS_KIND_RESPONSE:
+      return absl::InvalidArgumentError("record: response size or fields out of range");
+    default:
+      return absl::InvalidArgumentError("record: unknown kind");
   }
-  return absl::InvalidArgumentError("record: unknown kind");
 }
 
 uint8_t CheckRecord(const void* data, size_t size) {
@@ -225,7 +209,7 @@ void Joiner::AddRequest(const hs_request& r, const char* text, std::vector<Compl
     // Give up the oldest request still pending.
     auto it = pending_.find(order_.front());
     if (it != pending_.end()) {
-      Append(out, it->second, 0, 0);
+      out->emplace_back(it->second, 0, 0);
       pending_.erase(it);
     }
     order_.pop_front();
@@ -243,7 +227,7 @@ void Joiner::AddRequest(const hs_request& r, const char* text, std::vector<Compl
 bool Joiner::AddResponse(const hs_response& r, std::vector<Completed>* out) {
   auto it = pending_.find(Key{r.request_ts_ns, r.tuple});
   if (it == pending_.end()) return false;
-  Append(out, it->second, r.status, r.latency_ns);
+  out->emplace_back(it->second, r.status, r.latency_ns);
   pending_.erase(it);
   return true;
 }
@@ -253,7 +237,7 @@ void Joiner::Expire(uint64_t now_ns, std::vector<Completed>* out) {
     auto it = pending_.find(order_.front());
     if (it != pending_.end()) {
       if (it->first.ts_ns + timeout_ns_ > now_ns) break;
-      Append(out, it->second, 0, 0);
+      out->emplace_back(it->second, 0, 0);
       pending_.erase(it);
     }
     order_.pop_front();
@@ -271,7 +255,7 @@ void Joiner::Flush(std::vector<Completed>* out) {
   for (const Key& key : order_) {
     auto it = pending_.find(key);
     if (it == pending_.end()) continue;
-    Append(out, it->second, 0, 0);
+    out->emplace_back(it->second, 0, 0);
     pending_.erase(it);
   }
   pending_.clear();
