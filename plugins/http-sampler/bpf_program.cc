@@ -89,11 +89,26 @@ absl::StatusOr<std::unique_ptr<BpfProgram>> BpfProgram::Load() {
   };
 
   std::unique_ptr<BpfProgram> prog(new BpfProgram());
+  prog->ncpus_ = libbpf_num_possible_cpus();
+  if (prog->ncpus_ <= 0) {
+    stop_capture();
+    return ErrnoStatus(-prog->ncpus_, "bpf: possible CPUs");
+  }
+  prog->ring_bytes_ = RingBytes(prog->ncpus_);
   prog->skel_ = sampler_bpf__open();
   if (prog->skel_ == nullptr) {
     int err = errno;
     stop_capture();
     return ErrnoStatus(err, absl::StrCat("bpf: open the sampler object: ", Tail(captured, 2000)));
+  }
+  // One ring per possible CPU (bpf_get_smp_processor_id() is below that). (The inner map
+  // template keeps its one-page size: libbpf creates it only to create the outer array,
+  // and libbpf 1.1 crashes resizing an inner map.)
+  if (int err =
+          bpf_map__set_max_entries(prog->skel_->maps.hs_rings, static_cast<uint32_t>(prog->ncpus_));
+      err != 0) {
+    stop_capture();
+    return ErrnoStatus(-err, "bpf: size the per-CPU ring buffer array");
   }
   if (int err = sampler_bpf__load(prog->skel_); err != 0) {
     stop_capture();
@@ -104,8 +119,19 @@ absl::StatusOr<std::unique_ptr<BpfProgram>> BpfProgram::Load() {
   }
   stop_capture();
 
-  prog->ncpus_ = libbpf_num_possible_cpus();
-  if (prog->ncpus_ <= 0) return ErrnoStatus(-prog->ncpus_, "bpf: possible CPUs");
+  int outer = bpf_map__fd(prog->skel_->maps.hs_rings);
+  for (int cpu = 0; cpu < prog->ncpus_; ++cpu) {
+    std::string name = absl::StrCat("hs_ring_", cpu);
+    UniqueFd ring(bpf_map_create(BPF_MAP_TYPE_RINGBUF, name.c_str(), 0, 0,
+                                 static_cast<uint32_t>(prog->ring_bytes_), nullptr));
+    if (!ring.valid()) return ErrnoStatus(errno, absl::StrCat("bpf: create the ring of CPU ", cpu));
+    uint32_t key = static_cast<uint32_t>(cpu);
+    int fd = ring.get();
+    if (bpf_map_update_elem(outer, &key, &fd, BPF_ANY) < 0) {
+      return ErrnoStatus(errno, absl::StrCat("bpf: install the ring of CPU ", cpu));
+    }
+    prog->rings_.push_back(std::move(ring));
+  }
 
   prog->policy_bytes_ = sizeof(hs_policy) * HS_PORTS;
   void* map = ::mmap(nullptr, prog->policy_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -131,7 +157,34 @@ BpfProgram::~BpfProgram() {
 int BpfProgram::ingress_fd() const { return bpf_program__fd(skel_->progs.hs_ingress); }
 int BpfProgram::egress_fd() const { return bpf_program__fd(skel_->progs.hs_egress); }
 int BpfProgram::loopback_fd() const { return bpf_program__fd(skel_->progs.hs_loopback); }
-int BpfProgram::events_fd() const { return bpf_map__fd(skel_->maps.hs_events); }
+std::vector<int> BpfProgram::ring_fds() const {
+  std::vector<int> fds;
+  for (const UniqueFd& r : rings_) fds.push_back(r.get());
+  return fds;
+}
+
+size_t BpfProgram::RingBytes(int ncpus) {
+  if (ncpus < 1) ncpus = 1;
+  size_t share = HS_RING_BUDGET / static_cast<size_t>(ncpus);
+  size_t bytes = HS_RING_BYTES;
+  while (bytes > share && bytes > HS_RING_MIN_BYTES) bytes /= 2;
+  return bytes;
+}
+
+void RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+
+absl::StatusOr<RingBufferPtr> OpenRings(const std::vector<int>& fds,
+                                        int (*fn)(void* ctx, void* data, size_t size), void* ctx) {
+  if (fds.empty()) return absl::InvalidArgumentError("ring buffer: no rings");
+  RingBufferPtr rb(ring_buffer__new(fds[0], fn, ctx, nullptr));
+  if (rb == nullptr) return ErrnoStatus(errno, "ring buffer: open");
+  for (size_t i = 1; i < fds.size(); ++i) {
+    if (int err = ring_buffer__add(rb.get(), fds[i], fn, ctx); err != 0) {
+      return ErrnoStatus(-err, absl::StrCat("ring buffer: add ring ", i));
+    }
+  }
+  return rb;
+}
 
 void BpfProgram::WritePort(uint32_t port, hs_policy value) {
   if (port >= HS_PORTS) return;

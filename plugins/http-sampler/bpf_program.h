@@ -10,8 +10,10 @@
 
 #include "absl/status/statusor.h"
 #include "bpf/sampler_abi.h"
+#include "paddock/fd.h"
 
 struct sampler_bpf;  // The generated skeleton (sampler.skel.h), private to the .cc.
+struct ring_buffer;  // libbpf's ring buffer manager.
 
 namespace paddock::http_sampler {
 
@@ -26,6 +28,19 @@ class PolicySink {
   // Zeroes the counters of `rule` (before a freed rule is reused for another port).
   virtual absl::Status ResetRule(uint32_t rule) = 0;
 };
+
+// Frees a libbpf ring_buffer manager (not the maps it reads).
+struct RingBufferDeleter {
+  void operator()(ring_buffer* rb) const;
+};
+using RingBufferPtr = std::unique_ptr<ring_buffer, RingBufferDeleter>;
+
+// One libbpf ring_buffer manager over the ring buffer maps `fds` (not owned; they must
+// outlive it), one epoll set for all of them: consuming it calls `fn(ctx, data, size)` per
+// record, ring after ring in the order of `fds`, so records of different rings come in no
+// particular time order. InvalidArgument without rings; the libbpf error otherwise.
+absl::StatusOr<RingBufferPtr> OpenRings(const std::vector<int>& fds,
+                                        int (*fn)(void* ctx, void* data, size_t size), void* ctx);
 
 class BpfProgram final : public PolicySink {
  public:
@@ -43,8 +58,14 @@ class BpfProgram final : public PolicySink {
   int ingress_fd() const;
   int egress_fd() const;
   int loopback_fd() const;
-  // The ring buffer map's descriptor.
-  int events_fd() const;
+  // The ring buffer maps, one per possible CPU (index = CPU number): the program writes a
+  // record into the ring of the CPU it runs on.
+  std::vector<int> ring_fds() const;
+  // The size of each ring (RingBytes of the number of possible CPUs).
+  size_t ring_bytes() const { return ring_bytes_; }
+  // The size of each of `ncpus` rings: HS_RING_BYTES while the rings fit HS_RING_BUDGET, else
+  // the budget's share rounded down to a power of two, at least HS_RING_MIN_BYTES.
+  static size_t RingBytes(int ncpus);
   // Kernel ids of the programs (as `bpftool prog` shows them).
   uint32_t ingress_id() const { return ingress_id_; }
   uint32_t egress_id() const { return egress_id_; }
@@ -66,6 +87,8 @@ class BpfProgram final : public PolicySink {
   size_t policy_bytes_ = 0;
   uint32_t ingress_id_ = 0, egress_id_ = 0, loopback_id_ = 0;
   int ncpus_ = 0;
+  size_t ring_bytes_ = 0;
+  std::vector<UniqueFd> rings_;  // Also held by hs_rings while the program lives.
 };
 
 }  // namespace paddock::http_sampler

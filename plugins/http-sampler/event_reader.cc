@@ -18,16 +18,22 @@ constexpr size_t kMaxPending = 65536;
 
 }  // namespace
 
-EventReader::EventReader(Sink sink, uint64_t timeout_ns)
-    : sink_(std::move(sink)), timeout_ns_(timeout_ns), joiner_(timeout_ns, kMaxPending) {}
+EventReader::EventReader(Sink sink, uint64_t timeout_ns, size_t busy_bytes)
+    : sink_(std::move(sink)),
+      timeout_ns_(timeout_ns),
+      joiner_(timeout_ns, kMaxPending),
+      busy_bytes_(busy_bytes) {}
 
-absl::StatusOr<std::unique_ptr<EventReader>> EventReader::Start(int events_fd, Sink sink,
+absl::StatusOr<std::unique_ptr<EventReader>> EventReader::Start(const std::vector<int>& ring_fds,
+                                                                size_t ring_bytes, Sink sink,
                                                                 uint64_t timeout_ns) {
-  std::unique_ptr<EventReader> r(new EventReader(std::move(sink), timeout_ns));
+  std::unique_ptr<EventReader> r(
+      new EventReader(std::move(sink), timeout_ns, std::min(kBusyBytes, ring_bytes / 4)));
   r->wake_.Reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!r->wake_.valid()) return ErrnoStatus(errno, "ring buffer reader: eventfd");
-  r->rb_ = ring_buffer__new(events_fd, &EventReader::OnRecord, r.get(), nullptr);
-  if (r->rb_ == nullptr) return ErrnoStatus(errno, "ring buffer: open");
+  absl::StatusOr<RingBufferPtr> rb = OpenRings(ring_fds, &EventReader::OnRecord, r.get());
+  if (!rb.ok()) return rb.status();
+  r->rb_ = std::move(*rb);
   r->thread_ = std::thread([p = r.get()] { p->Run(); });
   return r;
 }
@@ -37,7 +43,6 @@ EventReader::~EventReader() {
   uint64_t one = 1;
   if (wake_.valid()) (void)::write(wake_.get(), &one, sizeof(one));
   if (thread_.joinable()) thread_.join();
-  if (rb_ != nullptr) ring_buffer__free(rb_);
 }
 
 void EventReader::set_timeout_ns(uint64_t ns) {
@@ -59,8 +64,10 @@ int EventReader::OnRecord(void* ctx, void* data, size_t size) {
   if (kind == HS_KIND_REQUEST) {
     self->joiner_.AddRequest(*static_cast<const hs_request*>(data),
                              static_cast<const char*>(data) + sizeof(hs_request), &self->done_);
-  } else if (!self->joiner_.AddResponse(*static_cast<const hs_response*>(data), &self->done_)) {
-    self->unmatched_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    // Unmatched ones are held for their request (another CPU's ring may hold it) and
+    // counted by the joiner once given up.
+    (void)self->joiner_.AddResponse(*static_cast<const hs_response*>(data), &self->done_);
   }
   return 0;
 }
@@ -86,7 +93,7 @@ int EventReader::IdleTimeoutMs() const {
 
 bool EventReader::Wait(bool watch_ring, int timeout_ms) {
   // The eventfd first, so the batch wait watches it alone.
-  pollfd fds[2] = {{wake_.get(), POLLIN, 0}, {ring_buffer__epoll_fd(rb_), POLLIN, 0}};
+  pollfd fds[2] = {{wake_.get(), POLLIN, 0}, {ring_buffer__epoll_fd(rb_.get()), POLLIN, 0}};
   int n = ::poll(fds, watch_ring ? 2 : 1, timeout_ms);
   if (n < 0 && errno != EINTR) {
     paddock::log::Error("ring buffer wait failed", {{"errno", std::to_string(errno)}});
@@ -99,12 +106,13 @@ bool EventReader::Wait(bool watch_ring, int timeout_ms) {
   return true;
 }
 
-int EventReader::BatchWaitMs(size_t bytes, uint64_t elapsed_ns) {
-  if (bytes >= kBusyBytes) return 0;
+int EventReader::BatchWaitMs(size_t bytes, uint64_t elapsed_ns, size_t busy_bytes) {
+  busy_bytes = std::clamp<size_t>(busy_bytes, 1, kBusyBytes);
+  if (bytes >= busy_bytes) return 0;
   if (bytes == 0) return kMaxBatchMs;
   // Capped first so the product stays below 2^64 (1e12 * 2^20 < 2^60).
   elapsed_ns = std::min<uint64_t>(elapsed_ns, 1000000000000ull);
-  uint64_t fill_ms = elapsed_ns * kBusyBytes / bytes / 1000000;
+  uint64_t fill_ms = elapsed_ns * busy_bytes / bytes / 1000000;
   return static_cast<int>(std::clamp<uint64_t>(fill_ms, 1, kMaxBatchMs));
 }
 
@@ -123,7 +131,7 @@ void EventReader::Run() {
     wakeups_.fetch_add(1, std::memory_order_relaxed);
     drained_bytes_ = 0;
     uint64_t now = MonotonicNowNs();
-    int n = ring_buffer__consume(rb_);
+    int n = ring_buffer__consume(rb_.get());
     if (n < 0) {
       paddock::log::Error("ring buffer read failed", {{"errno", std::to_string(-n)}});
       break;
@@ -131,16 +139,19 @@ void EventReader::Run() {
     if (n == 0) {
       batch_ms = -1;
     } else {
-      batch_ms = batch_ms < 0 ? kFirstBatchMs : BatchWaitMs(drained_bytes_, now - last_drain_ns);
+      batch_ms = batch_ms < 0 ? kFirstBatchMs
+                              : BatchWaitMs(drained_bytes_, now - last_drain_ns, busy_bytes_);
     }
     last_drain_ns = now;
     joiner_.set_timeout_ns(timeout_ns_.load(std::memory_order_relaxed));
     joiner_.Expire(MonotonicNowNs(), &done_);
+    unmatched_.store(joiner_.unmatched(), std::memory_order_relaxed);
     Deliver();
   }
-  // Whatever is already in the ring, then every request still waiting.
-  ring_buffer__consume(rb_);
+  // Whatever is already in the rings, then every request still waiting.
+  ring_buffer__consume(rb_.get());
   joiner_.Flush(&done_);
+  unmatched_.store(joiner_.unmatched(), std::memory_order_relaxed);
   Deliver();
 }
 

@@ -1,9 +1,13 @@
-// The ring-buffer reader: one thread that sleeps until the BPF ring buffer has records,
+// The ring-buffer reader: one thread that sleeps until a BPF ring buffer has records,
 // decodes them, joins requests with responses (Joiner) and hands the completed samples to
 // a sink in batches (one call per drain of the ring), on the reader thread. Nothing is
 // allocated per record: the sink gets the raw records and decides what to build.
 //
-// Wakeups: idle, the thread blocks in poll() on the ring's epoll fd and an eventfd (stop,
+// The program writes into the ring of the CPU it runs on (one per CPU); the reader reads
+// them all through one libbpf manager (one epoll set), and the Joiner pairs a request and a
+// response that were read from different rings in either order.
+//
+// Wakeups: idle, the thread blocks in poll() on the rings' epoll fd and an eventfd (stop,
 // new timeout) with no timeout but the next request's response deadline, so an idle
 // sampler costs no CPU. The program's default wakeup rule wakes it for the first record
 // after a drain; once woken it drains, then sleeps without watching the ring so a batch
@@ -22,10 +26,9 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "bpf_program.h"
 #include "paddock/fd.h"
 #include "records.h"
-
-struct ring_buffer;
 
 namespace paddock::http_sampler {
 
@@ -36,22 +39,25 @@ class EventReader {
   static constexpr int kMaxBatchMs = 100;
   // The first wait after the reader was idle (the rate is not known yet).
   static constexpr int kFirstBatchMs = 10;
-  // What a batch may grow to (1/16 of the ring: the rest is headroom for a reader the
-  // scheduler holds back). A drain that returned this much is followed by the next at once.
+  // What a batch may grow to, over all rings (1/16 of a 16 MiB ring, at most a quarter of
+  // smaller ones: the rest is headroom for a reader the scheduler holds back, also when
+  // one CPU sees all the traffic). A drain that returned this much is followed by the next
+  // at once.
   static constexpr size_t kBusyBytes = HS_RING_BYTES / 16;
 
   // The wait before the next drain, after one that returned `bytes` (> 0) of records that
-  // came in over `elapsed_ns`: the time the same rate takes to queue kBusyBytes, capped
-  // at kMaxBatchMs; 0 when the drain was kBusyBytes or more.
-  static int BatchWaitMs(size_t bytes, uint64_t elapsed_ns);
+  // came in over `elapsed_ns`: the time the same rate takes to queue `busy_bytes`, capped
+  // at kMaxBatchMs; 0 when the drain was `busy_bytes` or more.
+  static int BatchWaitMs(size_t bytes, uint64_t elapsed_ns, size_t busy_bytes = kBusyBytes);
 
   // Called on the reader thread with every sample completed since the last call (never
   // with an empty batch).
   using Sink = std::function<void(const std::vector<Completed>&)>;
 
-  // Starts reading the ring buffer map `events_fd` (not owned; must outlive the reader).
-  // Requests wait `timeout_ns` for their response.
-  static absl::StatusOr<std::unique_ptr<EventReader>> Start(int events_fd, Sink sink,
+  // Starts reading the ring buffer maps `ring_fds` (not owned; they must outlive the
+  // reader), each `ring_bytes` big. Requests wait `timeout_ns` for their response.
+  static absl::StatusOr<std::unique_ptr<EventReader>> Start(const std::vector<int>& ring_fds,
+                                                            size_t ring_bytes, Sink sink,
                                                             uint64_t timeout_ns);
   // Stops the thread (at once, also when it is idle); whatever is in the ring is read, and
   // pending requests are reported without a response.
@@ -66,12 +72,13 @@ class EventReader {
   uint64_t samples() const { return samples_.load(std::memory_order_relaxed); }
   uint64_t unanswered() const { return unanswered_.load(std::memory_order_relaxed); }
   uint64_t bad_records() const { return bad_.load(std::memory_order_relaxed); }
+  // Responses read without a request to join (Joiner::unmatched).
   uint64_t unmatched_responses() const { return unmatched_.load(std::memory_order_relaxed); }
   // Times the thread woke up (each followed by one drain of the ring).
   uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
 
  private:
-  EventReader(Sink sink, uint64_t timeout_ns);
+  EventReader(Sink sink, uint64_t timeout_ns, size_t busy_bytes);
   static int OnRecord(void* ctx, void* data, size_t size);
   void Run();
   void Deliver();
@@ -86,7 +93,8 @@ class EventReader {
   Joiner joiner_;                // Reader thread only.
   std::vector<Completed> done_;  // Reader thread only.
   size_t drained_bytes_ = 0;     // Reader thread only: bytes of records in this drain.
-  ring_buffer* rb_ = nullptr;
+  const size_t busy_bytes_;
+  RingBufferPtr rb_;
   UniqueFd wake_;  // eventfd: stop, or a new timeout.
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> samples_{0}, unanswered_{0}, bad_{0}, unmatched_{0}, wakeups_{0};

@@ -205,6 +205,16 @@ v1::Sample ToSample(const Completed& c, int64_t mono_to_unix_ns) {
 }
 
 void Joiner::AddRequest(const hs_request& r, const char* text, std::vector<Completed>* out) {
+  Key key{r.ts_ns, r.tuple};
+  if (!held_.empty()) {
+    // Its response was read first (another CPU's ring): complete it at once.
+    auto h = held_.find(key);
+    if (h != held_.end()) {
+      out->emplace_back(Request(r, text), h->second.status, h->second.latency_ns);
+      held_.erase(h);
+      return;
+    }
+  }
   while (!pending_.empty() && pending_.size() >= max_) {
     // Give up the oldest request still pending.
     auto it = pending_.find(order_.front());
@@ -214,22 +224,33 @@ void Joiner::AddRequest(const hs_request& r, const char* text, std::vector<Compl
     }
     order_.pop_front();
   }
-  Key key{r.ts_ns, r.tuple};
   auto [it, inserted] = pending_.try_emplace(key, r, text);
   if (!inserted) {
     it->second = Request(r, text);  // The same record twice: kept once.
     return;
   }
   order_.push_back(key);
-  if (order_.size() > 2 * pending_.size() + 1024) Compact();
+  if (order_.size() > 2 * pending_.size() + 1024) Compact(pending_, &order_);
 }
 
 bool Joiner::AddResponse(const hs_response& r, std::vector<Completed>* out) {
-  auto it = pending_.find(Key{r.request_ts_ns, r.tuple});
-  if (it == pending_.end()) return false;
-  out->emplace_back(it->second, r.status, r.latency_ns);
-  pending_.erase(it);
-  return true;
+  Key key{r.request_ts_ns, r.tuple};
+  auto it = pending_.find(key);
+  if (it != pending_.end()) {
+    out->emplace_back(it->second, r.status, r.latency_ns);
+    pending_.erase(it);
+    return true;
+  }
+  while (!held_.empty() && held_.size() >= max_) {
+    if (held_.erase(held_order_.front()) != 0) ++unmatched_;
+    held_order_.pop_front();
+  }
+  auto [h, inserted] = held_.try_emplace(key, Held{r.status, r.latency_ns});
+  if (inserted) {
+    held_order_.push_back(key);
+    if (held_order_.size() > 2 * held_.size() + 1024) Compact(held_, &held_order_);
+  }
+  return false;
 }
 
 void Joiner::Expire(uint64_t now_ns, std::vector<Completed>* out) {
@@ -242,13 +263,28 @@ void Joiner::Expire(uint64_t now_ns, std::vector<Completed>* out) {
     }
     order_.pop_front();
   }
+  while (!held_order_.empty()) {
+    auto it = held_.find(held_order_.front());
+    if (it != held_.end()) {
+      if (it->first.ts_ns + timeout_ns_ > now_ns) break;
+      held_.erase(it);
+      ++unmatched_;
+    }
+    held_order_.pop_front();
+  }
 }
 
 uint64_t Joiner::NextExpiryNs() const {
-  if (pending_.empty() || order_.empty()) return 0;
-  // Arrival order is time order (up to CPU interleaving): the front is the oldest key.
-  uint64_t at = order_.front().ts_ns + timeout_ns_;
-  return at == 0 ? 1 : at;
+  // Arrival order is time order (up to the interleaving of the rings): a front is the
+  // oldest key of its map.
+  uint64_t at = 0;
+  if (!pending_.empty() && !order_.empty()) at = order_.front().ts_ns + timeout_ns_;
+  if (!held_.empty() && !held_order_.empty()) {
+    uint64_t h = held_order_.front().ts_ns + timeout_ns_;
+    if (at == 0 || h < at) at = h;
+  }
+  if (at == 0 && (!pending_.empty() || !held_.empty())) at = 1;
+  return at;
 }
 
 void Joiner::Flush(std::vector<Completed>* out) {
@@ -260,14 +296,18 @@ void Joiner::Flush(std::vector<Completed>* out) {
   }
   pending_.clear();
   order_.clear();
+  unmatched_ += held_.size();
+  held_.clear();
+  held_order_.clear();
 }
 
-void Joiner::Compact() {
+template <typename Map>
+void Joiner::Compact(const Map& live, std::deque<Key>* order) {
   std::deque<Key> kept;
-  for (const Key& key : order_) {
-    if (pending_.contains(key)) kept.push_back(key);
+  for (const Key& key : *order) {
+    if (live.contains(key)) kept.push_back(key);
   }
-  order_.swap(kept);
+  order->swap(kept);
 }
 
 }  // namespace paddock::http_sampler

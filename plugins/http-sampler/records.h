@@ -94,6 +94,14 @@ v1::Sample ToSample(const Completed& c, int64_t mono_to_unix_ns);
 // reader thread owns it. Costs per request: one hash insert and one erase (no allocation
 // once the table has grown to the number in flight), and the record's used bytes copied
 // once.
+//
+// Records come from one ring per CPU, read ring after ring: a response seen on one CPU may
+// be read before its request, seen on another. Such a response is held (same bounds: the
+// timeout of its request's timestamp, and max_pending) and completes its request when that
+// is added. The kernel commits a request before its response can be written, so a held
+// response's request is read by the same drain of the rings; what is still held when its
+// request's timeout passes had no request to join (it was given up or had expired) and is
+// counted in unmatched().
 class Joiner {
  public:
   // `timeout_ns`: how long a request waits; `max_pending`: beyond this many, the oldest is
@@ -104,18 +112,24 @@ class Joiner {
   // A checked request record: its header and its text (path_len + host_len bytes).
   void AddRequest(const hs_request& header, const char* text, std::vector<Completed>* out);
   void AddRequest(const Request& r, std::vector<Completed>* out) { AddRequest(r, r.text(), out); }
-  // Completes the matching pending request. False when none matches (e.g. the request was
-  // lost to a full ring buffer, or already timed out).
+  // Completes the matching pending request (true), or holds the response for its request
+  // (false: not read yet, or never coming, e.g. given up or timed out already).
   bool AddResponse(const hs_response& r, std::vector<Completed>* out);
-  // Reports requests seen more than the timeout before `now_ns` (CLOCK_MONOTONIC).
+  // Reports requests seen more than the timeout before `now_ns` (CLOCK_MONOTONIC), and
+  // drops held responses whose request's timeout has passed (unmatched).
   void Expire(uint64_t now_ns, std::vector<Completed>* out);
-  // Reports every pending request (on shutdown).
+  // Reports every pending request (on shutdown); drops held responses (unmatched).
   void Flush(std::vector<Completed>* out);
-  // When (CLOCK_MONOTONIC ns) Expire may next have something to report, or 0 when
-  // nothing is pending: the expiry of the key that heads the arrival order (which Expire
-  // follows too). It may be early (that key's request may have completed), never late.
+  // When (CLOCK_MONOTONIC ns) Expire may next have something to do, or 0 when nothing is
+  // pending or held: the expiry of the key that heads an arrival order (which Expire
+  // follows too). It may be early (that key may be done already), never late.
   uint64_t NextExpiryNs() const;
   size_t pending() const { return pending_.size(); }
+  // Responses held for a request not read yet.
+  size_t held() const { return held_.size(); }
+  // Responses dropped without a request (held past its timeout, beyond max_pending, or
+  // at Flush), since construction.
+  uint64_t unmatched() const { return unmatched_; }
   // Keys held for expiry order (pending ones and some completed ones); for tests.
   size_t tracked() const { return order_.size(); }
 
@@ -136,18 +150,27 @@ class Joiner {
                         uint32_t{k.tuple.sport} << 16 | uint32_t{k.tuple.dport});
     }
   };
-  // Drops order_'s keys of requests already completed once they outnumber the pending ones
-  // (keeps order_ within a constant factor of pending_).
-  void Compact();
+  // A response read before its request.
+  struct Held {
+    uint16_t status;
+    uint64_t latency_ns;
+  };
+  // Drops `order`'s keys that `live` no longer holds once they outnumber the live ones
+  // (keeps an order within a constant factor of its map).
+  template <typename Map>
+  static void Compact(const Map& live, std::deque<Key>* order);
 
   uint64_t timeout_ns_;
   size_t max_;
   absl::flat_hash_map<Key, Request> pending_;
   // Keys in arrival order, for expiry and for giving up the oldest; a key whose request
   // has completed stays until it reaches the front (or Compact). Arrival order is time
-  // order up to the few microseconds by which CPUs interleave their ring-buffer commits,
+  // order up to the time by which the rings of different CPUs are read apart (one drain),
   // so a request may expire that much late.
   std::deque<Key> order_;
+  absl::flat_hash_map<Key, Held> held_;
+  std::deque<Key> held_order_;  // held_'s keys in arrival order (as order_ is pending_'s).
+  uint64_t unmatched_ = 0;
 };
 
 }  // namespace paddock::http_sampler

@@ -90,7 +90,7 @@ absl::Status HttpSamplerPlugin::Init(Context& ctx) {
   if (!owner.ok()) return owner.status();
   owner_ = std::move(*owner);
   absl::StatusOr<std::unique_ptr<EventReader>> reader = EventReader::Start(
-      program_->events_fd(),
+      program_->ring_fds(), program_->ring_bytes(),
       [this](const std::vector<Completed>& batch) {
         aggregates_.Add(batch, MonotonicNowNs());
         hub_.Publish(batch);

@@ -17,10 +17,15 @@
 #define HS_HOST_MAX 128  /* bytes of the Host header value kept */
 #define HS_SCAN_MAX 1024 /* bytes of the payload searched for the path end and Host */
 
-/* Size of the ring buffer of records (a power of two, in bytes): ~500 ms of records at
- * 150,000 sampled requests per second with the smallest request records (~200 ms with the
- * largest), so a reader the scheduler holds back for that long loses nothing. */
+/* Records go to one ring buffer per CPU. Each ring is HS_RING_BYTES (a power of two) while
+ * the rings together stay within HS_RING_BUDGET, else HS_RING_BUDGET / CPUs rounded down to
+ * a power of two, but at least HS_RING_MIN_BYTES. One 16 MiB ring holds ~500 ms of records
+ * at 150,000 sampled requests per second with the smallest request records (~200 ms with
+ * the largest), so a reader the scheduler holds back for that long loses nothing even when
+ * one CPU sees all the traffic. */
 #define HS_RING_BYTES (16u << 20)
+#define HS_RING_BUDGET (32u << 20)
+#define HS_RING_MIN_BYTES (1u << 20)
 
 /* Policy: one slot per TCP destination port (the array index), mmapped by userspace. */
 #define HS_PORTS 65536

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bpf_program.h"
+#include "plugins/http-sampler/cpu_pin.h"
 #include "plugins/http-sampler/packets.h"
 #include "policy.h"
 
@@ -56,7 +57,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   PolicyTable policy(prog->get());
-  ring_buffer* rb = ring_buffer__new((*prog)->events_fd(), Drain, nullptr, nullptr);
+  // One CPU, so every run writes into the same ring (the program picks its CPU's).
+  paddock::http_sampler::testing::CpuPin pin;
+  auto rings = paddock::http_sampler::OpenRings((*prog)->ring_fds(), Drain, nullptr);
+  if (!rings.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(rings.status().message()).c_str());
+    return 1;
+  }
+  ring_buffer* rb = rings->get();
   Flow f{"127.0.0.1", "127.0.0.1", 40000, 8080};
   std::string ack = TcpPacket(f, "");
   std::string req = TcpPacket(
@@ -122,6 +130,5 @@ int main(int argc, char** argv) {
   ring_buffer__consume(rb);
   std::printf("%-44s %8ld\n", "loopback, request 100%, answered (one run each)", inserted / pairs);
   std::printf("%-44s %8ld\n", "loopback, response matched (one run each)", matched / pairs);
-  ring_buffer__free(rb);
   return 0;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bpf_program.h"
+#include "plugins/http-sampler/cpu_pin.h"
 #include "plugins/http-sampler/packets.h"
 #include "policy.h"
 #include "records.h"
@@ -26,7 +27,9 @@ using paddock::http_sampler::Policy;
 using paddock::http_sampler::PolicyTable;
 using paddock::http_sampler::Record;
 using paddock::http_sampler::Request;
+using paddock::http_sampler::RingBufferPtr;
 using paddock::http_sampler::ToSample;
+using paddock::http_sampler::testing::CpuPin;
 using paddock::http_sampler::testing::Flow;
 using paddock::http_sampler::testing::Reversed;
 using paddock::http_sampler::testing::TcpPacket;
@@ -45,11 +48,13 @@ enum class Dir { kRequest, kResponse };
 
 // A loaded program with a ring-buffer drain and a test-run helper. `loopback`: requests and
 // responses both go through hs_loopback (as on lo's ingress); otherwise requests through
-// hs_ingress and responses through hs_egress (as on a real interface).
+// hs_ingress and responses through hs_egress (as on a real interface). The thread is
+// pinned to one CPU, so every record goes to that CPU's ring, in order.
 struct Fixture {
+  CpuPin pin;
   std::unique_ptr<BpfProgram> prog;
   std::unique_ptr<PolicyTable> policy;
-  ring_buffer* rb = nullptr;
+  RingBufferPtr rb;
   std::vector<Record> records;
   std::vector<size_t> request_sizes;  // Record size of each request drained.
   int bad = 0;
@@ -63,10 +68,11 @@ struct Fixture {
     request_fd = loopback ? prog->loopback_fd() : prog->ingress_fd();
     response_fd = loopback ? prog->loopback_fd() : prog->egress_fd();
     policy = std::make_unique<PolicyTable>(prog.get());
-    rb = ring_buffer__new(prog->events_fd(), &Fixture::OnRecord, this, nullptr);
-    REQUIRE(rb != nullptr);
+    auto rings = paddock::http_sampler::OpenRings(prog->ring_fds(), &Fixture::OnRecord, this);
+    INFO(rings.status().ToString());
+    REQUIRE(rings.ok());
+    rb = std::move(*rings);
   }
-  ~Fixture() { ring_buffer__free(rb); }
 
   static int OnRecord(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Fixture*>(ctx);
@@ -109,7 +115,7 @@ struct Fixture {
   std::vector<Record> Drain() {
     records.clear();
     request_sizes.clear();
-    ring_buffer__consume(rb);
+    ring_buffer__consume(rb.get());
     return records;
   }
 

@@ -5,8 +5,10 @@
 #include "event_reader.h"
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +16,7 @@
 #include <thread>
 
 #include "bpf_program.h"
+#include "plugins/http-sampler/cpu_pin.h"
 #include "plugins/http-sampler/packets.h"
 #include "policy.h"
 
@@ -22,8 +25,10 @@ namespace {
 using paddock::http_sampler::BpfProgram;
 using paddock::http_sampler::Completed;
 using paddock::http_sampler::EventReader;
+using paddock::http_sampler::Joiner;
 using paddock::http_sampler::Policy;
 using paddock::http_sampler::PolicyTable;
+using paddock::http_sampler::testing::CpuPin;
 using paddock::http_sampler::testing::Flow;
 using paddock::http_sampler::testing::Reversed;
 using paddock::http_sampler::testing::TcpPacket;
@@ -89,7 +94,8 @@ TEST_CASE("an idle reader sleeps; a record wakes it and its sample is delivered"
   if (!Privileged()) return;
   Program p;
   Collected got;
-  auto reader = EventReader::Start(p.prog->events_fd(), got.Sink(), 5'000'000'000ull);
+  auto reader =
+      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 5'000'000'000ull);
   REQUIRE(reader.ok());
   // Nothing in the ring: no periodic drains (a 10 ms poll would have woken ~50 times).
   std::this_thread::sleep_for(milliseconds(500));
@@ -119,7 +125,8 @@ TEST_CASE("an unanswered request is reported at its timeout while the ring stays
   if (!Privileged()) return;
   Program p;
   Collected got;
-  auto reader = EventReader::Start(p.prog->events_fd(), got.Sink(), 300'000'000ull);
+  auto reader =
+      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 300'000'000ull);
   REQUIRE(reader.ok());
   Clock::time_point sent = Clock::now();
   p.Pass(TcpPacket(kFlow, "GET /never HTTP/1.1\r\n\r\n"));
@@ -135,7 +142,8 @@ TEST_CASE("a shorter timeout applies to requests already waiting", "[reader][roo
   if (!Privileged()) return;
   Program p;
   Collected got;
-  auto reader = EventReader::Start(p.prog->events_fd(), got.Sink(), 600'000'000'000ull);
+  auto reader =
+      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 600'000'000'000ull);
   REQUIRE(reader.ok());
   p.Pass(TcpPacket(kFlow, "GET /long HTTP/1.1\r\n\r\n"));
   std::this_thread::sleep_for(milliseconds(100));  // Read, now waiting for 600 s.
@@ -148,7 +156,8 @@ TEST_CASE("stopping an idle reader is immediate and reports what is pending", "[
   if (!Privileged()) return;
   Program p;
   Collected got;
-  auto reader = EventReader::Start(p.prog->events_fd(), got.Sink(), 600'000'000'000ull);
+  auto reader =
+      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 600'000'000'000ull);
   REQUIRE(reader.ok());
   p.Pass(TcpPacket(kFlow, "GET /pending HTTP/1.1\r\n\r\n"));
   std::this_thread::sleep_for(milliseconds(100));
@@ -177,7 +186,8 @@ TEST_CASE("a steady low rate costs about one wakeup per kMaxBatchMs", "[reader][
   if (!Privileged()) return;
   Program p;
   Collected got;
-  auto reader = EventReader::Start(p.prog->events_fd(), got.Sink(), 5'000'000'000ull);
+  auto reader =
+      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 5'000'000'000ull);
   REQUIRE(reader.ok());
   // 200 requests with their responses, one every 5 ms, for one second.
   Clock::time_point start = Clock::now();
@@ -195,4 +205,91 @@ TEST_CASE("a steady low rate costs about one wakeup per kMaxBatchMs", "[reader][
   // learnt; a fixed 10 or 20 ms period would be 50-100 per second.
   INFO("wakeups " << wakeups << " in " << seconds << " s");
   CHECK(static_cast<double>(wakeups) <= 1 + 1.5 * seconds * 1000 / EventReader::kMaxBatchMs + 3);
+}
+
+TEST_CASE("a response read from another CPU's ring before its request completes it",
+          "[reader][root]") {
+  if (!Privileged()) return;
+  if (std::thread::hardware_concurrency() < 2) {
+    WARN("skipped: needs two CPUs (one ring each)");
+    return;
+  }
+  Program p;
+  REQUIRE(p.prog->ring_fds().size() >= 2);
+  // The request on CPU 1, its response on CPU 0: one drain reads ring 0 first, so the
+  // response comes before its request, as with client and server on different CPUs.
+  {
+    CpuPin on1(1);
+    REQUIRE(on1.ok());
+    p.Pass(TcpPacket(kFlow, "GET /split HTTP/1.1\r\nHost: s\r\n\r\n"));
+  }
+  {
+    CpuPin on0(0);
+    REQUIRE(on0.ok());
+    p.Pass(TcpPacket(Reversed(kFlow), "HTTP/1.1 204 No Content\r\n\r\n"));
+  }
+  struct Read {
+    Joiner joiner{5'000'000'000ull, 1024};
+    std::vector<Completed> done;
+    std::vector<uint8_t> kinds;
+    size_t held_after_first = 0;
+  } read;
+  auto on_record = [](void* ctx, void* data, size_t size) -> int {
+    auto* r = static_cast<Read*>(ctx);
+    auto rec = paddock::http_sampler::DecodeRecord(data, size);
+    CHECK(rec.ok());  // (No REQUIRE: it would throw through libbpf's C frames.)
+    if (!rec.ok()) return 0;
+    if (auto* req = std::get_if<paddock::http_sampler::Request>(&*rec)) {
+      r->kinds.push_back(HS_KIND_REQUEST);
+      r->joiner.AddRequest(*req, &r->done);
+    } else {
+      r->kinds.push_back(HS_KIND_RESPONSE);
+      (void)r->joiner.AddResponse(std::get<hs_response>(*rec), &r->done);
+      if (r->kinds.size() == 1) r->held_after_first = r->joiner.held();
+    }
+    return 0;
+  };
+  auto rings = paddock::http_sampler::OpenRings(p.prog->ring_fds(), on_record, &read);
+  REQUIRE(rings.ok());
+  REQUIRE(ring_buffer__consume(rings->get()) == 2);
+  CHECK(read.kinds == std::vector<uint8_t>{HS_KIND_RESPONSE, HS_KIND_REQUEST});
+  CHECK(read.held_after_first == 1);
+  REQUIRE(read.done.size() == 1);
+  CHECK(read.done[0].status == 204);
+  CHECK(std::string(read.done[0].request.path()) == "/split");
+  CHECK(read.joiner.held() == 0);
+  CHECK(read.joiner.pending() == 0);
+  CHECK(read.joiner.unmatched() == 0);
+}
+
+TEST_CASE("the reader joins requests and responses spread over every CPU's ring",
+          "[reader][root]") {
+  if (!Privileged()) return;
+  Program p;
+  Collected got;
+  auto reader =
+      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 5'000'000'000ull);
+  REQUIRE(reader.ok());
+  int cpus = static_cast<int>(p.prog->ring_fds().size());
+  int allowed = static_cast<int>(std::thread::hardware_concurrency());
+  // Each request on one CPU and its response on the next: half of them are read response
+  // first whatever the reader's timing.
+  constexpr int kPairs = 200;
+  for (int i = 0; i < kPairs; ++i) {
+    Flow f = kFlow;
+    f.sport = static_cast<uint16_t>(30000 + i);
+    {
+      CpuPin pin(i % std::min(cpus, allowed));
+      p.Pass(TcpPacket(f, "GET /spread HTTP/1.1\r\n\r\n"));
+    }
+    {
+      CpuPin pin((i + 1) % std::min(cpus, allowed));
+      p.Pass(TcpPacket(Reversed(f), "HTTP/1.1 200 OK\r\n\r\n"));
+    }
+  }
+  REQUIRE(got.WaitFor(kPairs, milliseconds(3000)) == kPairs);
+  std::lock_guard<std::mutex> lock(got.mu);
+  for (const Completed& c : got.samples) CHECK(c.status == 200);
+  CHECK((*reader)->unanswered() == 0);
+  CHECK((*reader)->unmatched_responses() == 0);
 }

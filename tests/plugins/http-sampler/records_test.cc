@@ -212,6 +212,94 @@ TEST_CASE("the joiner pairs a response with its request, by tuple and time", "[r
   CHECK(j.pending() == 0);
 }
 
+TEST_CASE("a response read before its request is held and completes it", "[records]") {
+  // One ring per CPU: the response's ring may be read before the request's.
+  Joiner j(1000, 100);
+  std::vector<Completed> out;
+  Request a = MakeRequest(10, 1000), b = MakeRequest(11, 1001);
+  CHECK(!j.AddResponse(Response(a, 503, 42), &out));
+  CHECK(out.empty());
+  CHECK(j.held() == 1);
+  CHECK(j.NextExpiryNs() == 1010);  // The reader wakes to give it up if no request comes.
+  j.AddRequest(b, &out);            // Another request: not its match.
+  CHECK(out.empty());
+  j.AddRequest(a, &out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].request.tuple.sport == 1000);
+  CHECK(out[0].status == 503);
+  CHECK(out[0].latency_ns == 42);
+  CHECK(j.held() == 0);
+  CHECK(j.pending() == 1);  // b, still waiting in the usual way.
+  CHECK(j.unmatched() == 0);
+  REQUIRE(j.AddResponse(Response(b, 200, 7), &out));
+  CHECK(out.size() == 2);
+  CHECK(j.NextExpiryNs() == 0);
+}
+
+TEST_CASE("a held response without a request is given up at its request's timeout", "[records]") {
+  Joiner j(1000, 100);
+  std::vector<Completed> out;
+  Request a = MakeRequest(10, 1000);
+  // Its request expired already (reported unanswered): the late response never joins.
+  j.AddRequest(a, &out);
+  j.Expire(1010, &out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].status == 0);
+  out.clear();
+  CHECK(!j.AddResponse(Response(a, 200, 5000), &out));
+  CHECK(j.held() == 1);
+  j.Expire(1011, &out);
+  CHECK(out.empty());
+  CHECK(j.held() == 0);
+  CHECK(j.unmatched() == 1);
+  // A held response waits until its request's timeout, not less.
+  Request c = MakeRequest(2000, 1002);
+  CHECK(!j.AddResponse(Response(c, 200, 1), &out));
+  j.Expire(2999, &out);
+  CHECK(j.held() == 1);
+  j.Expire(3000, &out);
+  CHECK(j.held() == 0);
+  CHECK(j.unmatched() == 2);
+  // A request arriving after that is pending as usual (and expires unanswered).
+  j.AddRequest(c, &out);
+  CHECK(j.pending() == 1);
+  // Flush drops what is still held, counted.
+  Request d = MakeRequest(5000, 1003);
+  CHECK(!j.AddResponse(Response(d, 200, 1), &out));
+  out.clear();
+  j.Flush(&out);
+  CHECK(out.size() == 1);
+  CHECK(j.held() == 0);
+  CHECK(j.unmatched() == 3);
+}
+
+TEST_CASE("held responses are bounded like pending requests", "[records]") {
+  Joiner j(1000000, 4);
+  std::vector<Completed> out;
+  for (uint64_t t = 1; t <= 10; ++t) {
+    CHECK(!j.AddResponse(Response(MakeRequest(t, 1000), 200, 1), &out));
+  }
+  CHECK(j.held() == 4);
+  CHECK(j.unmatched() == 6);
+  // The newest ones are kept.
+  j.AddRequest(MakeRequest(10, 1000), &out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].status == 200);
+  j.AddRequest(MakeRequest(1, 1000), &out);
+  CHECK(out.size() == 1);
+  CHECK(j.pending() == 1);
+  // Many held and then joined: the arrival order of held keys stays bounded too.
+  Joiner k(1000000, 65536);
+  for (uint64_t t = 1; t < 50000; ++t) {
+    Request r = MakeRequest(t, static_cast<uint16_t>(1000 + t % 50000));
+    CHECK(!k.AddResponse(Response(r, 200, 1), &out));
+    k.AddRequest(r, &out);
+  }
+  CHECK(k.held() == 0);
+  CHECK(k.pending() == 0);
+  CHECK(k.unmatched() == 0);
+}
+
 TEST_CASE("the joiner says when its oldest pending request expires", "[records]") {
   Joiner j(1000, 100);
   std::vector<Completed> out;

@@ -132,3 +132,43 @@ TEST_CASE("the history keeps the last kRecent samples", "[hub]") {
   CHECK(n == SampleHub::kRecent);
   CHECK(got.path() == std::to_string(SampleHub::kRecent + 9));
 }
+
+TEST_CASE("a batch longer than the history keeps its last samples, in order", "[hub]") {
+  // Without subscribers the hub copies only the part of a batch the history keeps.
+  auto batch = [](int from, int n) {
+    std::vector<Completed> b;
+    for (int i = from; i < from + n; ++i) b.push_back(C("/" + std::to_string(i), 200));
+    return b;
+  };
+  auto backlog = [](SampleHub& hub) {
+    v1::SamplesRequest f;
+    f.set_backlog(SampleHub::kRecent);
+    auto sub = hub.Subscribe(f);
+    std::vector<std::string> paths;
+    v1::Sample got;
+    while (sub->Next(&got, milliseconds(0))) paths.push_back(got.path());
+    hub.Unsubscribe(sub);
+    return paths;
+  };
+  const int kRecent = static_cast<int>(SampleHub::kRecent);
+  for (int before : {0, 10, kRecent, kRecent + 7}) {
+    SampleHub hub;
+    if (before > 0) hub.Publish(batch(-before, before));  // Empty, part full, full, wrapped.
+    hub.Publish(batch(0, kRecent + 100));
+    std::vector<std::string> paths = backlog(hub);
+    INFO("history before: " << before);
+    REQUIRE(paths.size() == SampleHub::kRecent);
+    CHECK(paths.front() == "/100");
+    CHECK(paths.back() == "/" + std::to_string(kRecent + 99));
+    bool ordered = true;
+    for (int i = 0; i < kRecent; ++i)
+      ordered = ordered && paths[i] == "/" + std::to_string(100 + i);
+    CHECK(ordered);
+    // And what comes next still goes after them.
+    hub.Publish(batch(kRecent + 100, 5));
+    paths = backlog(hub);
+    REQUIRE(paths.size() == SampleHub::kRecent);
+    CHECK(paths.front() == "/105");
+    CHECK(paths.back() == "/" + std::to_string(kRecent + 104));
+  }
+}
