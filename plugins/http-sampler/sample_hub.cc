@@ -1,6 +1,7 @@
 #include "sample_hub.h"
 
 #include <algorithm>
+#include <numeric>
 #include <optional>
 
 #include "absl/strings/match.h"
@@ -51,18 +52,23 @@ std::shared_ptr<SampleHub::Subscription> SampleHub::Subscribe(const v1::SamplesR
   std::shared_ptr<Subscription> sub(new Subscription(filter));
   std::lock_guard<std::mutex> lock(mu_);
   size_t want = std::min<size_t>(filter.backlog(), kRecent);
-  std::vector<v1::Sample> picked;  // Newest first.
+  std::vector<v1::Sample> picked;  // Newest first, then oldest request first.
   for (size_t back = 1; back <= recent_.size() && picked.size() < want; ++back) {
     const Completed& c = recent_[(next_ - back) % kRecent];
     if (!MayMatch(filter, c)) continue;
     v1::Sample s = ToSample(c, mono_to_unix_ns_);
     if (Matches(filter, s)) picked.push_back(std::move(s));
   }
+  // Oldest request first. (The history is in completion order, and the rings of different
+  // CPUs are read one after the other: a drain may complete a later request first.) Equal
+  // times keep the history's order.
+  std::reverse(picked.begin(), picked.end());
+  std::stable_sort(picked.begin(), picked.end(), [](const v1::Sample& a, const v1::Sample& b) {
+    return a.unix_nanos() < b.unix_nanos();
+  });
   {
     std::lock_guard<std::mutex> sub_lock(sub->mu_);
-    for (auto it = picked.rbegin(); it != picked.rend(); ++it) {
-      sub->queue_.push_back(std::move(*it));
-    }
+    for (v1::Sample& s : picked) sub->queue_.push_back(std::move(s));
     sub->closed_ = closed_;
   }
   if (!closed_) subs_.push_back(sub);
@@ -89,8 +95,19 @@ void SampleHub::Publish(const std::vector<Completed>& batch) {
     }
     next_ += first;
   }
+  // With subscribers, the batch goes out in the order its requests were seen (it is in
+  // completion order, ring after ring); without, order does not matter until a backlog,
+  // which Subscribe sorts, so the hot path sorts nothing.
+  std::vector<uint32_t> order;
+  if (!subs_.empty()) {
+    order.resize(batch.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&batch](uint32_t a, uint32_t b) {
+      return batch[a].request.ts_ns < batch[b].request.ts_ns;
+    });
+  }
   for (size_t i = first; i < batch.size(); ++i) {
-    const Completed& c = batch[i];
+    const Completed& c = order.empty() ? batch[i] : batch[order[i]];
     if (recent_.size() < kRecent) {
       recent_.push_back(c);
     } else {

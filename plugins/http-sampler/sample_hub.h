@@ -55,10 +55,12 @@ class SampleHub {
       : mono_to_unix_ns_(mono_to_unix_ns) {}
 
   // Registers a subscriber; its queue starts with the last min(filter.backlog(), kRecent)
-  // matching samples (oldest first). Returns a closed subscription if the hub is closed.
+  // matching samples (oldest request first). Returns a closed subscription if the hub is
+  // closed.
   std::shared_ptr<Subscription> Subscribe(const v1::SamplesRequest& filter);
   void Unsubscribe(const std::shared_ptr<Subscription>& sub);
-  // Delivers every sample of `batch` to the history and to each matching subscriber.
+  // Delivers every sample of `batch` to the history and to each matching subscriber
+  // (within the batch, oldest request first).
   void Publish(const std::vector<Completed>& batch);
   // Ends every subscription (they drain what is queued) and refuses new ones.
   void Close();

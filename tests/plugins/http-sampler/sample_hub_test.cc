@@ -172,3 +172,22 @@ TEST_CASE("a batch longer than the history keeps its last samples, in order", "[
     CHECK(paths.back() == "/" + std::to_string(kRecent + 104));
   }
 }
+
+TEST_CASE("backlogs and live batches come oldest request first", "[hub]") {
+  // The reader completes samples ring after ring (one per CPU): a batch may hold a later
+  // request before an earlier one.
+  auto at = [](const std::string& path, uint64_t ts) {
+    return paddock::http_sampler::testing::MakeCompleted(HS_METHOD_GET, path, "h", 200, 10, 80, ts);
+  };
+  SampleHub hub(0);
+  hub.Publish({at("/3", 3000), at("/1", 1000), at("/2", 2000)});
+  v1::SamplesRequest f;
+  f.set_backlog(10);
+  auto sub = hub.Subscribe(f);
+  hub.Publish({at("/6", 6000), at("/4", 4000), at("/5", 5000)});
+  v1::Sample got;
+  for (int i = 1; i <= 6; ++i) {
+    REQUIRE(sub->Next(&got, milliseconds(10)));
+    CHECK(got.path() == "/" + std::to_string(i));
+  }
+}
