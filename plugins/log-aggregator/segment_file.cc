@@ -87,10 +87,12 @@ absl::StatusOr<int> ActiveSegment::Append(const iovec* iov, int n, size_t bytes,
   while (done < bytes) {
     // Rebuild the remaining vector only after a short write (rare).
     iovec local[1024];
+    // At most IOV_MAX (1024) per pwritev: a caller may pass more (the writer batches up to
+    // 8192 records for O_DIRECT segments, and such a batch lands here after an EINVAL).
     const iovec* v = iov + first;
     int cnt = n - first;
+    cnt = cnt > 1024 ? 1024 : cnt;
     if (skip != 0) {
-      cnt = cnt > 1024 ? 1024 : cnt;
       std::memcpy(local, v, sizeof(iovec) * static_cast<size_t>(cnt));
       local[0].iov_base = static_cast<char*>(local[0].iov_base) + skip;
       local[0].iov_len -= skip;

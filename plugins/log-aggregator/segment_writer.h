@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "paddock/config.h"
@@ -74,7 +75,8 @@ class SegmentWriter {
   // Writer thread only.
   std::optional<ActiveSegment> active_;
   uint64_t next_number_ = 1;
-  bool dirty_ = false;  // Written since the last fsync.
+  bool dirty_ = false;      // Written since the last fsync.
+  std::vector<iovec> iov_;  // One batch of records for ActiveSegment::Append.
   int64_t last_sync_ns_ = 0, last_periodic_ns_ = 0, last_refresh_ns_ = 0, last_error_log_ns_ = 0;
 
   std::mutex mu_;

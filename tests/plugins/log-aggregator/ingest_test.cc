@@ -47,6 +47,11 @@ struct Running {
       if (Get(core->stats().written) + Get(core->stats().write_dropped) >= n) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+    const Stats& st = core->stats();
+    UNSCOPED_INFO("waited for " << n << ": received " << Get(st.received) << ", written "
+                                << Get(st.written) << ", write_dropped " << Get(st.write_dropped)
+                                << ", kernel_drops " << Get(st.kernel_drops) << ", ring_overflows "
+                                << Get(st.ring_overflows));
     return false;
   }
   std::vector<pb::LogRecord> QueryAll(const pb::Filter& f = pb::Filter(), bool raw = false) {
