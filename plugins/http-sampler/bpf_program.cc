@@ -30,6 +30,7 @@ static_assert(sizeof(hs_tuple) == 40);
 static_assert(sizeof(hs_counters) == 32);
 static_assert(sizeof(hs_slot) == 16, "a pair of slots shares a cache line");
 static_assert(sizeof(hs_request) == 64, "request records are this header + text");
+static_assert(sizeof(hs_response) == 32);
 
 // libbpf's messages (warnings, the verifier log on failure) are kept while a Load runs,
 // so its error can carry them, and go to the plugin log otherwise.

@@ -85,6 +85,13 @@ std::string Printable(const char* data, size_t n) {
   return out;
 }
 
+uint64_t TupleHash(const hs_tuple& t) {
+  static_assert(sizeof(hs_tuple) == 5 * sizeof(__u64));
+  __u64 words[5];
+  std::memcpy(words, &t, sizeof(words));
+  return hs_tuple_hash(words);
+}
+
 uint64_t MonotonicNowNs() { return ClockNs(CLOCK_MONOTONIC); }
 
 int64_t MonoToUnixNs() {
@@ -144,9 +151,7 @@ uint8_t CheckRecord(const void* data, size_t size) {
     if (size != sizeof(hs_response)) return 0;
     uint16_t status = 0;
     field(offsetof(hs_response, status), &status);
-    field(offsetof(hs_response, tuple) + offsetof(hs_tuple, family), &family);
-    bool ok = (family == 4 || family == 6) && status >= 100 && status <= 599;
-    return ok ? HS_KIND_RESPONSE : 0;
+    return status >= 100 && status <= 599 ? HS_KIND_RESPONSE : 0;
   }
   return 0;
 }
@@ -205,7 +210,7 @@ v1::Sample ToSample(const Completed& c, int64_t mono_to_unix_ns) {
 }
 
 void Joiner::AddRequest(const hs_request& r, const char* text, std::vector<Completed>* out) {
-  Key key{r.ts_ns, r.tuple};
+  Key key{r.ts_ns, TupleHash(r.tuple)};
   if (!held_.empty()) {
     // Its response was read first (another CPU's ring): complete it at once.
     auto h = held_.find(key);
@@ -234,7 +239,7 @@ void Joiner::AddRequest(const hs_request& r, const char* text, std::vector<Compl
 }
 
 bool Joiner::AddResponse(const hs_response& r, std::vector<Completed>* out) {
-  Key key{r.request_ts_ns, r.tuple};
+  Key key{r.request_ts_ns, r.tag};
   auto it = pending_.find(key);
   if (it != pending_.end()) {
     out->emplace_back(it->second, r.status, r.latency_ns);

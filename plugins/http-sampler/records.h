@@ -69,6 +69,9 @@ std::string MethodName(uint8_t method);
 // UTF-8 passes as is, control bytes and bytes that are not UTF-8 become "%XX", as in a URL.
 std::string Printable(const char* data, size_t n);
 
+// hs_tuple_hash of `t`: what a response record names its request's tuple by.
+uint64_t TupleHash(const hs_tuple& t);
+
 // CLOCK_MONOTONIC now, in ns (the clock bpf_ktime_get_ns uses).
 uint64_t MonotonicNowNs();
 // CLOCK_REALTIME - CLOCK_MONOTONIC now (ns): adds to a monotonic time to make Unix time.
@@ -134,20 +137,16 @@ class Joiner {
   size_t tracked() const { return order_.size(); }
 
  private:
-  // A request's identity: its timestamp and tuple (the response record carries both).
+  // A request's identity: its timestamp and its tuple's hash (TupleHash; the response
+  // record carries both). Two requests share it only if their tuples hash alike (2^-64)
+  // and they were seen in the same nanosecond.
   struct Key {
     uint64_t ts_ns;
-    hs_tuple tuple;
-    bool operator==(const Key& o) const {
-      return ts_ns == o.ts_ns && std::memcmp(&tuple, &o.tuple, sizeof(tuple)) == 0;
-    }
-    // Hashes the time and the ports only (two words instead of hashing 48 bytes, three
-    // times per sample): nanosecond timestamps already tell requests apart; equality
-    // still compares the whole key.
+    uint64_t tag;
+    bool operator==(const Key& o) const { return ts_ns == o.ts_ns && tag == o.tag; }
     template <typename H>
     friend H AbslHashValue(H h, const Key& k) {
-      return H::combine(std::move(h), k.ts_ns,
-                        uint32_t{k.tuple.sport} << 16 | uint32_t{k.tuple.dport});
+      return H::combine(std::move(h), k.ts_ns, k.tag);
     }
   };
   // A response read before its request.

@@ -196,7 +196,7 @@ int HttpRecords(const fs::path& dir) {
   resp.ifindex = 1;
   resp.request_ts_ns = req.ts_ns;
   resp.latency_ns = 1'500'000;
-  resp.tuple = req.tuple;
+  resp.tag = paddock::http_sampler::TupleHash(req.tuple);
 
   std::string a = LengthPrefixed(RequestRecord(req, path, host, kSmall));
   std::string b = LengthPrefixed(Bytes(&resp, sizeof(resp)));
@@ -214,7 +214,7 @@ int HttpRecords(const fs::path& dir) {
   const std::string v6_path = "/" + std::string(HS_PATH_MAX - 1, 'a');
   v6.ts_ns = 6'000'000'000;
   hs_response v6resp = resp;
-  v6resp.tuple = v6.tuple;
+  v6resp.tag = paddock::http_sampler::TupleHash(v6.tuple);
   v6resp.request_ts_ns = v6.ts_ns;
   v6resp.status = 404;
   std::string c = LengthPrefixed(RequestRecord(v6, v6_path, "", kFull));

@@ -516,19 +516,11 @@ static __always_inline int emit_request(struct __sk_buff *ctx, const struct hs_s
 
 _Static_assert(sizeof(struct hs_tuple) == 40, "hashed and compared as 5 words");
 
-/* The 64-bit hash of `t` (8-aligned, request direction): its high bits pick the pair of
- * slots, all of it is the slot's tag. Two tuples with one hash would share a slot: the
- * response record still carries the request's timestamp and its own tuple, and userspace
- * joins on both, so such a (2^-64) mix-up loses a response, never misattributes it. */
-static __always_inline __u64 tuple_hash(const __u64 *t) {
-  const __u64 k = 0x9E3779B97F4A7C15ULL; /* 2^64 / golden ratio */
-  __u64 h = t[0] * k;
-  h = (h ^ t[1]) * k;
-  h = (h ^ t[2]) * k;
-  h = (h ^ t[3]) * k;
-  h = (h ^ t[4]) * k;
-  return h;
-}
+/* The 64-bit hash of `t` (8-aligned, request direction): hs_tuple_hash (sampler_abi.h).
+ * Two tuples with one hash would share a slot, and a response record names its request
+ * by (timestamp, hash): such a (2^-64) mix-up needs two requests in the same nanosecond
+ * too. */
+static __always_inline __u64 tuple_hash(const __u64 *t) { return hs_tuple_hash(t); }
 
 /* Index of the first slot of the pair for hash `h`. */
 static __always_inline __u32 slot_pair(__u64 h) {
@@ -561,9 +553,10 @@ static __always_inline void remember(const struct hs_tuple *t, __u64 now) {
 }
 
 /* Takes the pending request on `t` (8-aligned, request direction): its timestamp, or 0
- * when none waits (or another CPU took it first). */
-static __always_inline __u64 claim(const struct hs_tuple *t) {
+ * when none waits (or another CPU took it first). Stores the tuple's hash in *tag. */
+static __always_inline __u64 claim(const struct hs_tuple *t, __u64 *tag) {
   __u64 h = tuple_hash((const __u64 *)t);
+  *tag = h;
   __u32 i = slot_pair(h), j = i + 1;
   struct hs_slot *a = bpf_map_lookup_elem(&hs_pending, &i);
   struct hs_slot *b = bpf_map_lookup_elem(&hs_pending, &j);
@@ -633,7 +626,8 @@ static __always_inline void on_response(struct __sk_buff *ctx, struct hs_segment
   key.family = seg->tuple.family;
   key.pad[0] = key.pad[1] = key.pad[2] = 0;
   /* Only the CPU whose claim succeeds reports the response. */
-  __u64 req_ts = claim(&key);
+  __u64 tag;
+  __u64 req_ts = claim(&key, &tag);
   if (req_ts == 0) return;
 
   __u32 port = key.dport;
@@ -654,7 +648,7 @@ static __always_inline void on_response(struct __sk_buff *ctx, struct hs_segment
   ev->ifindex = ctx->ifindex;
   ev->request_ts_ns = req_ts;
   ev->latency_ns = now > req_ts ? now - req_ts : 0;
-  ev->tuple = key;
+  ev->tag = tag;
   submit(ev);
 }
 

@@ -126,15 +126,29 @@ struct hs_request {
 #define HS_TEXT_MAX (HS_PATH_MAX + HS_HOST_MAX)
 
 /* Ring-buffer record: the response to a sampled request, written where responses are seen
- * (egress, or ingress of a loopback interface). */
+ * (egress, or ingress of a loopback interface). 32 bytes: the request is named by its time
+ * and its tuple's hash, not by the 40-byte tuple itself. */
 struct hs_response {
   __u8 kind; /* HS_KIND_RESPONSE */
   __u8 pad;
   __u16 status;
   __u32 ifindex;
-  __u64 request_ts_ns;   /* ts_ns of the matched request (with tuple, its identity) */
-  __u64 latency_ns;      /* when the response's first segment was seen minus the request's */
-  struct hs_tuple tuple; /* request direction */
+  __u64 request_ts_ns; /* ts_ns of the matched request (with tag, its identity) */
+  __u64 latency_ns;    /* when the response's first segment was seen minus the request's */
+  __u64 tag;           /* hs_tuple_hash of the request's tuple (request direction) */
 };
+
+/* The 64-bit hash of a tuple (request direction, read as 5 native-endian words): its high
+ * bits pick a pair of pending-table slots, all of it is the slot's tag and names the
+ * request in its response record. The program and userspace compute it alike. */
+static inline __u64 hs_tuple_hash(const __u64 *t) {
+  const __u64 k = 0x9E3779B97F4A7C15ULL; /* 2^64 / golden ratio */
+  __u64 h = t[0] * k;
+  h = (h ^ t[1]) * k;
+  h = (h ^ t[2]) * k;
+  h = (h ^ t[3]) * k;
+  h = (h ^ t[4]) * k;
+  return h;
+}
 
 #endif /* PADDOCK_HTTP_SAMPLER_ABI_H_ */

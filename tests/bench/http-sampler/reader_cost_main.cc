@@ -59,7 +59,7 @@ Batch MakeBatch(uint64_t t0, bool responses_first) {
     resp.status = 200;
     resp.request_ts_ns = r.ts_ns;
     resp.latency_ns = 150000;
-    resp.tuple = r.tuple;
+    resp.tag = hs::TupleHash(r.tuple);
     std::vector<uint64_t> rsp(sizeof(resp) / 8);
     std::memcpy(rsp.data(), &resp, sizeof(resp));
     if (responses_first) {

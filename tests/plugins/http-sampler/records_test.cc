@@ -58,7 +58,7 @@ hs_response Response(const Request& r, uint16_t status, uint64_t latency) {
   resp.status = status;
   resp.request_ts_ns = r.ts_ns;
   resp.latency_ns = latency;
-  resp.tuple = r.tuple;
+  resp.tag = paddock::http_sampler::TupleHash(r.tuple);
   return resp;
 }
 
