@@ -155,6 +155,13 @@ bool SegmentWriter::WriteAvailable(bool complete) {
       SealActive(*s);
     }
     if (!active_) {
+      // The new segment's header is on disk as soon as it is created: make room for it
+      // (and its first record) first, or the total on disk would pass the retention limit
+      // by a header until the batch's own retention check below.
+      const uint64_t first = kSegmentHeaderBytes + ring_.At(0).size;
+      if (s->retention_max_bytes != 0 && catalog_.TotalBytes() + first > s->retention_max_bytes) {
+        Add(stats_.segments_deleted, catalog_.EnforceRetention(s->retention_max_bytes, first, 0));
+      }
       auto seg = ActiveSegment::Create(catalog_.dir(), instance_, next_number_, now,
                                        HeaderOf(ring_.At(0)).sequence, s->direct_io);
       if (!seg.ok()) {
