@@ -11,6 +11,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "coalesce.h"
 #include "paddock/errno_status.h"
 #include "paddock/log.h"
 
@@ -184,15 +185,25 @@ bool Ingest::DrainUdp(const Settings& s) {
     uint64_t before = ring_.PublishedTotal();
     int k = udp_->ReadBatch(builder_, wait);
     AfterPublish(before, s);
+    const uint32_t waited = last_wait_us_;
+    last_wait_us_ = 0;
     if (k < 0) {
       log::Warn("recvmmsg failed", {{"errno", std::to_string(-k)}});
       return false;
     }
     if (k == 0) return false;
-    if (static_cast<uint32_t>(k) < s.recv_batch) {
+    const uint32_t got = static_cast<uint32_t>(k);
+    if (got < s.recv_batch) {
       if (s.coalesce_us <= 1) return false;
-      SleepUs(s.coalesce_us);
-      slept_us += s.coalesce_us;
+      // After a sleep the batch tells the arrival rate: wait about as long as one batch
+      // takes to arrive (fewer wake-ups at low rates). After epoll (the first datagrams of
+      // a burst) the rate is unknown: the configured wait.
+      uint32_t pause_us =
+          waited == 0 ? s.coalesce_us
+                      : NextCoalesceUs(waited, got, s.recv_batch, s.coalesce_us, kMaxCoalescedUs);
+      SleepUs(pause_us);
+      slept_us += pause_us;
+      last_wait_us_ = pause_us;
     }
   }
   return true;

@@ -1,8 +1,9 @@
 // The receiver thread: one epoll loop over the UDP socket, the TCP listening socket and the
 // TCP connections, feeding the ring. UDP is read in recvmmsg batches; after a short batch
-// it waits coalesce_us so the next batch is fuller (less CPU per line at any rate, a little
-// latency). When the ring is full it stops reading: UDP then queues in the kernel (drops
-// there are counted from the socket's drop counter), TCP senders are pushed back.
+// it waits so the next batch is fuller (less CPU per line at any rate, a little latency):
+// coalesce_us, longer when the batch was very short (NextCoalesceUs, at most 8 ms). When the ring
+// is full it stops reading: UDP then queues in the kernel (drops there are counted from the
+// socket's drop counter), TCP senders are pushed back.
 //
 // Thread-safety: the public methods may be called from any one control thread.
 #pragma once
@@ -80,7 +81,10 @@ class Ingest {
   uint64_t last_received_bytes_ = 0;  // Receiver thread only.
   bool udp_active_ = false;           // Receiver thread only.
   bool in_overflow_ = false;          // Receiver thread only.
-  bool closing_ = false;              // Receiver thread only.
+  // The coalescing sleep just before the next UDP read (0: none, e.g. it follows epoll or
+  // a full batch). Receiver thread only.
+  uint32_t last_wait_us_ = 0;
+  bool closing_ = false;  // Receiver thread only.
   std::atomic<uint64_t> last_seq_{0};
 
   std::atomic<bool> stop_{false};
