@@ -43,7 +43,12 @@ int64_t MonotonicNs() {
 
 SegmentWriter::SegmentWriter(Ring& ring, SegmentCatalog& catalog, Stats& stats, uint64_t instance,
                              const AtomicSnapshot<Settings>& settings)
-    : ring_(ring), catalog_(catalog), stats_(stats), instance_(instance), settings_(settings) {}
+    : ring_(ring),
+      catalog_(catalog),
+      stats_(stats),
+      instance_(instance),
+      settings_(settings),
+      iov_(kMaxDirectRecords) {}
 
 SegmentWriter::~SegmentWriter() { Stop(); }
 
@@ -143,7 +148,6 @@ void SegmentWriter::ReportError(const absl::Status& st) {
 bool SegmentWriter::WriteAvailable(bool complete) {
   std::shared_ptr<const Settings> s = settings_.Load();
   const uint64_t n = ring_.Available();
-  if (iov_.size() < kMaxDirectRecords) iov_.resize(kMaxDirectRecords);
   iovec* const iov = iov_.data();
   uint64_t i = 0;
   bool wrote = false;
@@ -158,10 +162,7 @@ bool SegmentWriter::WriteAvailable(bool complete) {
       // The new segment's header is on disk as soon as it is created: make room for it
       // (and its first record) first, or the total on disk would pass the retention limit
       // by a header until the batch's own retention check below.
-      const uint64_t first = kSegmentHeaderBytes + ring_.At(0).size;
-      if (s->retention_max_bytes != 0 && catalog_.TotalBytes() + first > s->retention_max_bytes) {
-        Add(stats_.segments_deleted, catalog_.EnforceRetention(s->retention_max_bytes, first, 0));
-      }
+      MakeRoom(*s, kSegmentHeaderBytes + ring_.At(0).size);
       auto seg = ActiveSegment::Create(catalog_.dir(), instance_, next_number_, now,
                                        HeaderOf(ring_.At(0)).sequence, s->direct_io);
       if (!seg.ok()) {
@@ -190,9 +191,7 @@ bool SegmentWriter::WriteAvailable(bool complete) {
       bytes += r.size;
       ++cnt;
     }
-    if (s->retention_max_bytes != 0 && catalog_.TotalBytes() + bytes > s->retention_max_bytes) {
-      Add(stats_.segments_deleted, catalog_.EnforceRetention(s->retention_max_bytes, bytes, 0));
-    }
+    MakeRoom(*s, bytes);
     // The last batch of this call may leave its final records for the next write unless
     // `complete`; a batch cut short by the segment's room completes it (rotation follows).
     const bool last = i + static_cast<uint64_t>(cnt) == n;
@@ -244,6 +243,12 @@ bool SegmentWriter::WriteAvailable(bool complete) {
     catalog_.NotifyWritten();
   }
   return i < n;
+}
+
+void SegmentWriter::MakeRoom(const Settings& s, uint64_t incoming) {
+  if (s.retention_max_bytes != 0 && catalog_.TotalBytes() + incoming > s.retention_max_bytes) {
+    Add(stats_.segments_deleted, catalog_.EnforceRetention(s.retention_max_bytes, incoming, 0));
+  }
 }
 
 void SegmentWriter::SealActive(const Settings& s) {

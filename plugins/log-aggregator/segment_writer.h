@@ -60,6 +60,9 @@ class SegmentWriter {
   // Writes every available record; unless `complete`, those after the last whole block of
   // an O_DIRECT segment may stay in the ring (then returns true). Writer thread only.
   bool WriteAvailable(bool complete);
+  // Deletes the oldest segments until `incoming` more bytes fit under retention_max_bytes
+  // (if set). Writer thread only.
+  void MakeRoom(const Settings& s, uint64_t incoming);
   // Seals the active segment (if any). Writer thread only.
   void SealActive(const Settings& s);
   // Age rotation, age retention, fsync interval, catalog refresh. Writer thread only.
@@ -76,7 +79,7 @@ class SegmentWriter {
   std::optional<ActiveSegment> active_;
   uint64_t next_number_ = 1;
   bool dirty_ = false;      // Written since the last fsync.
-  std::vector<iovec> iov_;  // One batch of records for ActiveSegment::Append.
+  std::vector<iovec> iov_;  // One batch of records for ActiveSegment::Append (sized once).
   int64_t last_sync_ns_ = 0, last_periodic_ns_ = 0, last_refresh_ns_ = 0, last_error_log_ns_ = 0;
 
   std::mutex mu_;
