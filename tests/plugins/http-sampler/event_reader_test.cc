@@ -83,6 +83,10 @@ struct Program {
     opts.data_size_in = static_cast<uint32_t>(pkt.size());
     REQUIRE(bpf_prog_test_run_opts(prog->loopback_fd(), &opts) == 0);
   }
+  // A reader of this program's rings that delivers into `got`.
+  absl::StatusOr<std::unique_ptr<EventReader>> StartReader(Collected& got, uint64_t timeout_ns) {
+    return EventReader::Start(prog->ring_fds(), prog->ring_bytes(), got.Sink(), timeout_ns);
+  }
 };
 
 const Flow kFlow{"127.0.0.1", "127.0.0.1", 45000, 8080};
@@ -94,8 +98,7 @@ TEST_CASE("an idle reader sleeps; a record wakes it and its sample is delivered"
   if (!Privileged()) return;
   Program p;
   Collected got;
-  auto reader =
-      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 5'000'000'000ull);
+  auto reader = p.StartReader(got, 5'000'000'000ull);
   REQUIRE(reader.ok());
   // Nothing in the ring: no periodic drains (a 10 ms poll would have woken ~50 times).
   std::this_thread::sleep_for(milliseconds(500));
@@ -125,8 +128,7 @@ TEST_CASE("an unanswered request is reported at its timeout while the ring stays
   if (!Privileged()) return;
   Program p;
   Collected got;
-  auto reader =
-      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 300'000'000ull);
+  auto reader = p.StartReader(got, 300'000'000ull);
   REQUIRE(reader.ok());
   Clock::time_point sent = Clock::now();
   p.Pass(TcpPacket(kFlow, "GET /never HTTP/1.1\r\n\r\n"));
@@ -142,8 +144,7 @@ TEST_CASE("a shorter timeout applies to requests already waiting", "[reader][roo
   if (!Privileged()) return;
   Program p;
   Collected got;
-  auto reader =
-      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 600'000'000'000ull);
+  auto reader = p.StartReader(got, 600'000'000'000ull);
   REQUIRE(reader.ok());
   p.Pass(TcpPacket(kFlow, "GET /long HTTP/1.1\r\n\r\n"));
   std::this_thread::sleep_for(milliseconds(100));  // Read, now waiting for 600 s.
@@ -156,8 +157,7 @@ TEST_CASE("stopping an idle reader is immediate and reports what is pending", "[
   if (!Privileged()) return;
   Program p;
   Collected got;
-  auto reader =
-      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 600'000'000'000ull);
+  auto reader = p.StartReader(got, 600'000'000'000ull);
   REQUIRE(reader.ok());
   p.Pass(TcpPacket(kFlow, "GET /pending HTTP/1.1\r\n\r\n"));
   std::this_thread::sleep_for(milliseconds(100));
@@ -186,8 +186,7 @@ TEST_CASE("a steady low rate costs about one wakeup per kMaxBatchMs", "[reader][
   if (!Privileged()) return;
   Program p;
   Collected got;
-  auto reader =
-      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 5'000'000'000ull);
+  auto reader = p.StartReader(got, 5'000'000'000ull);
   REQUIRE(reader.ok());
   // 200 requests with their responses, one every 5 ms, for one second.
   Clock::time_point start = Clock::now();
@@ -267,8 +266,7 @@ TEST_CASE("the reader joins requests and responses spread over every CPU's ring"
   if (!Privileged()) return;
   Program p;
   Collected got;
-  auto reader =
-      EventReader::Start(p.prog->ring_fds(), p.prog->ring_bytes(), got.Sink(), 5'000'000'000ull);
+  auto reader = p.StartReader(got, 5'000'000'000ull);
   REQUIRE(reader.ok());
   int cpus = static_cast<int>(p.prog->ring_fds().size());
   int allowed = static_cast<int>(std::thread::hardware_concurrency());
