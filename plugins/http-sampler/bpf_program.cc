@@ -29,6 +29,9 @@ static_assert(sizeof(hs_policy) == 8, "policy entries are written with one 8-byt
 static_assert(sizeof(hs_tuple) == 40);
 static_assert(sizeof(hs_counters) == 32);
 static_assert(sizeof(hs_slot) == 16, "a pair of slots shares a cache line");
+static_assert((HS_PENDING_BUCKETS & (HS_PENDING_BUCKETS - 1)) == 0 &&
+                  (HS_PENDING_SLOTS / 2) % HS_PENDING_BUCKETS == 0,
+              "an occupancy bucket covers whole pairs of pending slots");
 static_assert(sizeof(hs_request) == 64, "request records are this header + text");
 static_assert(sizeof(hs_response) == 32);
 
@@ -229,6 +232,27 @@ absl::StatusOr<std::vector<hs_counters>> BpfProgram::ReadCounters() const {
     }
   }
   return sums;
+}
+
+absl::StatusOr<std::vector<uint32_t>> BpfProgram::ReadOccupancy() const {
+  std::vector<uint32_t> counts(HS_PENDING_BUCKETS);
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.hs_occupancy), &zero, counts.data()) < 0) {
+    return ErrnoStatus(errno, "bpf: read the pending table's occupancy");
+  }
+  return counts;
+}
+
+absl::StatusOr<std::vector<uint32_t>> BpfProgram::CountOccupied() const {
+  std::vector<uint32_t> counts(HS_PENDING_BUCKETS);
+  int fd = bpf_map__fd(skel_->maps.hs_pending);
+  constexpr uint32_t kSlotsPerBucket = HS_PENDING_SLOTS / HS_PENDING_BUCKETS;
+  for (uint32_t i = 0; i < HS_PENDING_SLOTS; ++i) {
+    hs_slot slot{};
+    if (bpf_map_lookup_elem(fd, &i, &slot) < 0) return ErrnoStatus(errno, "bpf: read hs_pending");
+    if (slot.ts_ns != 0) ++counts[i / kSlotsPerBucket];
+  }
+  return counts;
 }
 
 }  // namespace paddock::http_sampler

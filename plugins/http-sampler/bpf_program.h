@@ -79,6 +79,14 @@ class BpfProgram final : public PolicySink {
   // Per-rule counters summed over CPUs (HS_RULES entries).
   absl::StatusOr<std::vector<hs_counters>> ReadCounters() const;
 
+  // The table of pending requests as the programs see it (tests and diagnostics; not a
+  // snapshot: read while no program runs for exact figures). ReadOccupancy: the occupancy
+  // count of each bucket of pairs (HS_PENDING_BUCKETS entries, hs_occupancy in
+  // sampler.bpf.c). CountOccupied: per bucket, how many of its slots hold a pending request
+  // (ts_ns != 0). When no program runs the two are equal.
+  absl::StatusOr<std::vector<uint32_t>> ReadOccupancy() const;
+  absl::StatusOr<std::vector<uint32_t>> CountOccupied() const;
+
  private:
   BpfProgram() = default;
 

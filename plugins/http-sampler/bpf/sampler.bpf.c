@@ -76,6 +76,28 @@ struct {
   __type(value, struct hs_slot);
 } hs_pending SEC(".maps");
 
+/* How many slots of hs_pending are occupied, per bucket of pairs (HS_PENDING_BUCKETS, in
+ * sampler_abi.h): the pre-check that spares a response the read of its pair of slots (a
+ * cache line of a 1 MiB table: a miss on a server with many connections) when nothing in
+ * its bucket waits, i.e. nearly always at low sampling rates. Kept exact by slot position,
+ * not by tag: whoever makes a slot's ts_ns non-zero (remember's exchange) adds 1 to the
+ * bucket first, and whoever takes a non-zero ts_ns out of a slot (the exchange that
+ * replaces it, or a claim's compare-and-swap) subtracts 1 after, each with an atomic add.
+ * So a bucket's count is never below the number of occupied slots in its pairs, whatever
+ * the CPUs interleave; a response comes after its request's program run has finished
+ * (it answers that request), so it sees the request's add. A count of 0 therefore means
+ * that no request on this connection waits: skipping the table loses nothing. */
+struct hs_occupancy {
+  __u32 n[HS_PENDING_BUCKETS];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct hs_occupancy);
+} hs_occupancy SEC(".maps");
+
 /* Records go to the ring buffer of the CPU the program runs on: an array of ring buffers
  * indexed by CPU. One shared ring made both CPUs take its one spinlock (IRQs off) and write
  * its producer position for every record: __bpf_ringbuf_reserve was 2.76% of all CPU time
@@ -372,6 +394,14 @@ static __always_inline __u32 slot_pair(__u64 h) {
   return (__u32)(h >> 32) & (HS_PENDING_SLOTS - 2);
 }
 
+/* The occupancy count of the bucket that slot `i` (the first of its pair) belongs to. */
+static __always_inline __u32 *occupancy(__u32 i) {
+  __u32 zero = 0;
+  struct hs_occupancy *o = bpf_map_lookup_elem(&hs_occupancy, &zero);
+  if (!o) return NULL;
+  return &o->n[(i / (HS_PENDING_SLOTS / HS_PENDING_BUCKETS)) & (HS_PENDING_BUCKETS - 1)];
+}
+
 /* Records that the request on `t` (seen at `now`) waits for its response: in the slot of
  * its pair that already holds `t` (an earlier request on the connection whose response
  * was not seen: replaced), else a free one, else the one holding the older request. */
@@ -380,7 +410,8 @@ static __always_inline void remember(const struct hs_tuple *t, __u64 now) {
   __u32 i = slot_pair(h), j = i + 1;
   struct hs_slot *a = bpf_map_lookup_elem(&hs_pending, &i);
   struct hs_slot *b = bpf_map_lookup_elem(&hs_pending, &j);
-  if (!a || !b) return;
+  __u32 *occupied = occupancy(i);
+  if (!a || !b || !occupied) return;
   __u64 ta = a->ts_ns, tb = b->ts_ns;
   struct hs_slot *dst;
   if (ta && a->tag == h)
@@ -393,8 +424,10 @@ static __always_inline void remember(const struct hs_tuple *t, __u64 now) {
     dst = b;
   else
     dst = ta <= tb ? a : b;
+  __sync_fetch_and_add(occupied, 1); /* Before the slot is published (see hs_occupancy). */
   dst->tag = h;
-  __sync_lock_test_and_set(&dst->ts_ns, now); /* Published after the tag. */
+  /* Published after the tag. A request it replaces leaves the bucket. */
+  if (__sync_lock_test_and_set(&dst->ts_ns, now) != 0) __sync_fetch_and_sub(occupied, 1);
 }
 
 /* Takes the pending request on `t` (8-aligned, request direction): its timestamp, or 0
@@ -403,13 +436,22 @@ static __always_inline __u64 claim(const struct hs_tuple *t, __u64 *tag) {
   __u64 h = tuple_hash((const __u64 *)t);
   *tag = h;
   __u32 i = slot_pair(h), j = i + 1;
+  __u32 *occupied = occupancy(i);
+  /* Nothing waits in this bucket: the pair's cache line is not read. */
+  if (!occupied || *(volatile __u32 *)occupied == 0) return 0;
   struct hs_slot *a = bpf_map_lookup_elem(&hs_pending, &i);
   struct hs_slot *b = bpf_map_lookup_elem(&hs_pending, &j);
   if (!a || !b) return 0;
   __u64 ta = *(volatile __u64 *)&a->ts_ns;
-  if (ta && a->tag == h && __sync_val_compare_and_swap(&a->ts_ns, ta, 0) == ta) return ta;
+  if (ta && a->tag == h && __sync_val_compare_and_swap(&a->ts_ns, ta, 0) == ta) {
+    __sync_fetch_and_sub(occupied, 1);
+    return ta;
+  }
   __u64 tb = *(volatile __u64 *)&b->ts_ns;
-  if (tb && b->tag == h && __sync_val_compare_and_swap(&b->ts_ns, tb, 0) == tb) return tb;
+  if (tb && b->tag == h && __sync_val_compare_and_swap(&b->ts_ns, tb, 0) == tb) {
+    __sync_fetch_and_sub(occupied, 1);
+    return tb;
+  }
   return 0;
 }
 

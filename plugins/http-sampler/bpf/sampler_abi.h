@@ -90,6 +90,12 @@ struct hs_tuple {
 /* Slots of the table of outstanding sampled requests (a power of two). */
 #define HS_PENDING_SLOTS (1u << 16)
 
+/* Buckets of the table's occupancy counts (a power of two): bucket b counts the occupied
+ * slots of pairs [b * P, (b + 1) * P), P = HS_PENDING_SLOTS / 2 / HS_PENDING_BUCKETS. A
+ * response reads its bucket's count (2 KiB in all, a few cache lines that stay hot) and
+ * reads its pair of slots only when the count is not 0. */
+#define HS_PENDING_BUCKETS 512u
+
 /* A slot of that table: a sampled request waiting for its response. 16 bytes, so a pair
  * of slots (the unit a tuple maps to) shares one cache line: 1 MiB for the whole table. */
 struct hs_slot {
