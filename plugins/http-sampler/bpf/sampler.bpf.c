@@ -182,7 +182,12 @@ struct scan_ctx {
   __u32 pos;        /* loop start offset */
   __u32 found;      /* result offset, or ~0 */
   __u32 space_ends; /* find_field_end: a ' ' ends the field too */
+  __u32 words;      /* find_field_end: how many words from pos it may read */
 };
+
+/* Words each scan callback reads: a bpf_loop step is a call (~3 ns); four words per step
+ * quarter the calls of a long header block. */
+#define SCAN_UNROLL 4 /* find_field_end and find_host are written out for 4 */
 
 /* The scans read the scratch copy 8 bytes at a time and find bytes by value with the
  * usual word trick: zero_bytes(v) flags (0x80) every byte of v that is 0; the lowest flag
@@ -213,12 +218,12 @@ static __always_inline __u64 word_at(const struct hs_scratch *s, __u32 at) {
   return *(const __u64 *)&s->buf[at & (HS_SCAN_MAX - 1)];
 }
 
-/* One word of the search for the first '\r' or '\n' (or ' ' when space_ends) at or after
- * pos: the end of the request target or of a header value. Bytes past len do not count. */
-static long find_field_end(__u32 i, void *arg) {
-  struct scan_ctx *c = arg;
-  __u32 at = c->pos + i * 8;
-  if (at >= c->len) return 1;
+/* Word w (from pos) of the search for the first '\r' or '\n' (or ' ' when space_ends) at
+ * or after pos: the end of the request target or of a header value. Bytes past len do not
+ * count. Returns 1 when the search is over (found, or out of words or bytes). */
+static __always_inline long field_end_word(struct scan_ctx *c, __u32 w) {
+  __u32 at = c->pos + w * 8;
+  if (w >= c->words || at >= c->len) return 1;
   __u64 v = word_at(c->s, at);
   __u64 m = bytes_equal(v, '\r') | bytes_equal(v, '\n');
   if (c->space_ends) m |= bytes_equal(v, ' ');
@@ -228,13 +233,26 @@ static long find_field_end(__u32 i, void *arg) {
   return 1;
 }
 
+/* SCAN_UNROLL words of that search per bpf_loop step. */
+static long find_field_end(__u32 i, void *arg) {
+  struct scan_ctx *c = arg;
+  __u32 w = i * SCAN_UNROLL;
+  if (field_end_word(c, w) || field_end_word(c, w + 1) || field_end_word(c, w + 2)) return 1;
+  return field_end_word(c, w + 3);
+}
+
 /* One step of the search for "\nhost:" (any case) from pos, a line at a time: `found` is
  * the offset after the ':'. Stops at the empty line that ends the header block. */
 static long find_host(__u32 i, void *arg) {
   struct scan_ctx *c = arg;
   __u32 at = c->pos;
   if (at + 6 > c->len) return 1;
+  /* Up to SCAN_UNROLL words to the next '\n'. A '\n' past len (a stale byte of the
+   * scratch) stops the search below, as one at len - 5 or later does. */
   __u64 m = bytes_equal(word_at(c->s, at), '\n');
+  if (!m) m = bytes_equal(word_at(c->s, at += 8), '\n');
+  if (!m) m = bytes_equal(word_at(c->s, at += 8), '\n');
+  if (!m) m = bytes_equal(word_at(c->s, at += 8), '\n');
   if (!m) {
     c->pos = at + 8;
     return 0;
@@ -274,7 +292,8 @@ static __always_inline __u32 field_span(struct scan_ctx *c, __u32 start, __u32 m
   c->pos = start;
   c->found = ~0u;
   c->space_ends = space_ends;
-  bpf_loop(max / 8 + 1, find_field_end, c, 0); /* Words covering max + 1 bytes. */
+  c->words = max / 8 + 1; /* Words covering max + 1 bytes. */
+  bpf_loop((max / 8 + 1 + SCAN_UNROLL - 1) / SCAN_UNROLL, find_field_end, c, 0);
   __u32 end = c->found;
   if (end == ~0u) {
     /* No terminator within the bound or before the segment ended. */
