@@ -9,7 +9,7 @@
 // Runs on one CPU (the calling thread is pinned: the program writes into that CPU's ring,
 // which is drained between batches so it never fills; ring_full counts what did not fit).
 // Needs root.
-//   usage: http-sampler-prog-cost [--repeat N] [--trials K] [--cpu C]
+//   usage: http-sampler-prog-cost [--repeat N] [--trials K] [--cpu C] [--only TEXT]
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sched.h>
@@ -88,6 +88,7 @@ struct FloorDeleter {
 
 int main(int argc, char** argv) {
   int repeat = 200000, trials = 7, cpu = -1;
+  std::string only;  // Run only the cases whose name contains it (and the floors).
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (i + 1 < argc && a == "--repeat") {
@@ -96,8 +97,11 @@ int main(int argc, char** argv) {
       trials = std::atoi(argv[++i]);
     } else if (i + 1 < argc && a == "--cpu") {
       cpu = std::atoi(argv[++i]);
+    } else if (i + 1 < argc && a == "--only") {
+      only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--repeat N] [--trials K] [--cpu C]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--repeat N] [--trials K] [--cpu C] [--only TEXT]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -230,19 +234,28 @@ int main(int argc, char** argv) {
     return t / pairs;
   });
   add("response matched, 1 run per call", 1000000, pair_resp);
-  add("request sampled before it, 1 run/call", 1000000, [&] { return last_pair_req; });
+  add("request of the matched pair, 1 run/call", 1000000, [&] { return last_pair_req; });
 
   auto set_rate = [&](uint32_t ppm) {
     Policy p;
     p.default_rate_ppm = ppm;
     (void)policy.Apply(p);
   };
+  // --only: the floors (rows 0, 1 and 11, which every ratio needs) and the matching cases.
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (!only.empty() && i != 0 && i != 1 && i != 11 &&
+        cases[i].name.find(only) == std::string::npos) {
+      cases[i].measure = nullptr;
+    }
+  }
   for (Case& c : cases) {  // Warm-up: caches, branch predictors, the ring's pages.
+    if (!c.measure) continue;
     set_rate(c.rate_ppm);
     (void)c.measure();
   }
   for (int t = 0; t < trials; ++t) {
     for (Case& c : cases) {
+      if (!c.measure) continue;
       set_rate(c.rate_ppm);
       uint64_t before = RingFull(prog);
       c.ns.push_back(c.measure());
