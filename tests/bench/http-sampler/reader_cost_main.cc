@@ -26,15 +26,34 @@ namespace hs = paddock::http_sampler;
 constexpr int kConnections = 32;
 constexpr int kPerBatch = 8192;  // ~1 MiB of records: one busy drain
 
+// How a drain delivers a sample's two records: request then response (one ring, or both
+// seen on one CPU), response first (the response's ring read first), or rings apart: all
+// of the batch's requests, then all of its responses (client and server on different
+// CPUs: each ring holds one kind, read one after the other).
+enum class Order { kRequestsFirst, kResponsesFirst, kRingsApart };
+
+const char* OrderName(Order o) {
+  switch (o) {
+    case Order::kRequestsFirst:
+      return "requests first";
+    case Order::kResponsesFirst:
+      return "responses first";
+    case Order::kRingsApart:
+      return "rings apart";
+  }
+  return "?";
+}
+
 // One batch of ring records (8-aligned, as libbpf hands them out): for each sample its
-// request record (128-byte class) then its response record, `responses_first` reversed.
+// request record (128-byte class) and its response record, in `order`.
 struct Batch {
   std::vector<std::vector<uint64_t>> records;
   std::vector<size_t> sizes;
 };
 
-Batch MakeBatch(uint64_t t0, bool responses_first) {
+Batch MakeBatch(uint64_t t0, Order order) {
   Batch b;
+  Batch responses;
   for (int i = 0; i < kPerBatch; ++i) {
     hs_request r{};
     r.kind = HS_KIND_REQUEST;
@@ -62,7 +81,12 @@ Batch MakeBatch(uint64_t t0, bool responses_first) {
     resp.tag = hs::TupleHash(r.tuple);
     std::vector<uint64_t> rsp(sizeof(resp) / 8);
     std::memcpy(rsp.data(), &resp, sizeof(resp));
-    if (responses_first) {
+    if (order == Order::kRingsApart) {
+      b.records.push_back(std::move(req));
+      b.sizes.push_back(size);
+      responses.records.push_back(std::move(rsp));
+      responses.sizes.push_back(sizeof(resp));
+    } else if (order == Order::kResponsesFirst) {
       b.records.push_back(std::move(rsp));
       b.sizes.push_back(sizeof(resp));
       b.records.push_back(std::move(req));
@@ -73,6 +97,10 @@ Batch MakeBatch(uint64_t t0, bool responses_first) {
       b.records.push_back(std::move(rsp));
       b.sizes.push_back(sizeof(resp));
     }
+  }
+  for (size_t i = 0; i < responses.records.size(); ++i) {
+    b.records.push_back(std::move(responses.records[i]));
+    b.sizes.push_back(responses.sizes[i]);
   }
   return b;
 }
@@ -87,7 +115,7 @@ uint64_t Now() {
 
 int main(int argc, char** argv) {
   int batches = argc > 1 ? std::atoi(argv[1]) : 200;
-  for (bool responses_first : {false, true}) {
+  for (Order order : {Order::kRequestsFirst, Order::kResponsesFirst, Order::kRingsApart}) {
     hs::Joiner joiner(5'000'000'000ull, 65536);
     hs::Aggregates aggregates(60);
     hs::SampleHub hub(0);
@@ -96,8 +124,7 @@ int main(int argc, char** argv) {
     // The fastest batch of each stage too: the machine's other load only adds time.
     uint64_t join_min = UINT64_MAX, agg_min = UINT64_MAX, hub_min = UINT64_MAX;
     for (int n = 0; n < batches; ++n) {
-      Batch b =
-          MakeBatch(1000000000ull + static_cast<uint64_t>(n) * kPerBatch * 1000, responses_first);
+      Batch b = MakeBatch(1000000000ull + static_cast<uint64_t>(n) * kPerBatch * 1000, order);
       uint64_t t0 = Now();
       for (size_t i = 0; i < b.records.size(); ++i) {
         const void* data = b.records[i].data();
@@ -127,10 +154,9 @@ int main(int argc, char** argv) {
     std::printf(
         "%-16s samples %8llu  ns/sample: check+join %6.1f  aggregates %6.1f  hub %6.1f  "
         "total %6.1f\n",
-        responses_first ? "responses first" : "requests first",
-        static_cast<unsigned long long>(samples), static_cast<double>(join_ns) / s,
-        static_cast<double>(agg_ns) / s, static_cast<double>(hub_ns) / s,
-        static_cast<double>(join_ns + agg_ns + hub_ns) / s);
+        OrderName(order), static_cast<unsigned long long>(samples),
+        static_cast<double>(join_ns) / s, static_cast<double>(agg_ns) / s,
+        static_cast<double>(hub_ns) / s, static_cast<double>(join_ns + agg_ns + hub_ns) / s);
     std::printf(
         "%-16s fastest batch, ns/sample:  check+join %6.1f  aggregates %6.1f  hub %6.1f  "
         "total %6.1f\n",
