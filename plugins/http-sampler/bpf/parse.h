@@ -126,7 +126,7 @@ static __always_inline int parse_segment(struct __sk_buff *ctx, struct hs_segmen
     l3_end = l4 + bpf_ntohs(ip6.payload_len);
     seg->family = 6;
   }
-  /* A GSO packet's IP length is a placeholder (0 for big IPv6, or the total): trust the
+  /* A GSO packet's IP length is not the segment's (0 for big IPv6, or the total): trust the
    * smaller of the two bounds, and the skb when the IP header says nothing. */
   if (l3_end > skb_len || l3_end <= l4) l3_end = skb_len;
   struct wire_tcp tcp;

@@ -23,14 +23,10 @@ using paddock::http_sampler::testing::Flow;
 using paddock::http_sampler::testing::Reversed;
 using paddock::http_sampler::testing::TcpPacket;
 
+using paddock::http_sampler::testing::TestRunNs;
+
 int Ns(int fd, const std::string& pkt, int repeat) {
-  bpf_test_run_opts opts{};
-  opts.sz = sizeof(opts);
-  opts.data_in = pkt.data();
-  opts.data_size_in = static_cast<uint32_t>(pkt.size());
-  opts.repeat = repeat;
-  if (bpf_prog_test_run_opts(fd, &opts) != 0) return -1;
-  return static_cast<int>(opts.duration);
+  return static_cast<int>(TestRunNs(fd, pkt, repeat));
 }
 
 int Drain(void*, void*, size_t) { return 0; }

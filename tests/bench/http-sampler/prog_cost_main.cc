@@ -44,16 +44,7 @@ using paddock::http_sampler::testing::Flow;
 using paddock::http_sampler::testing::Reversed;
 using paddock::http_sampler::testing::TcpPacket;
 
-// Mean ns per run of `repeat` runs of `pkt` through `fd`, or -1 on error.
-double TestRun(int fd, const std::string& pkt, int repeat) {
-  bpf_test_run_opts opts{};
-  opts.sz = sizeof(opts);
-  opts.data_in = pkt.data();
-  opts.data_size_in = static_cast<uint32_t>(pkt.size());
-  opts.repeat = repeat;
-  if (bpf_prog_test_run_opts(fd, &opts) != 0) return -1;
-  return opts.duration;
-}
+using paddock::http_sampler::testing::TestRunNs;
 
 int Discard(void*, void*, size_t) { return 0; }
 
@@ -178,7 +169,7 @@ int main(int argc, char** argv) {
     double total = 0;
     int n = 0;
     for (int done = 0; done < repeat; done += batch, ++n) {
-      total += TestRun(fd, pkt, std::min(batch, repeat - done)) * std::min(batch, repeat - done);
+      total += TestRunNs(fd, pkt, std::min(batch, repeat - done)) * std::min(batch, repeat - done);
       ring_buffer__consume(rb);
     }
     return total / repeat;
@@ -191,8 +182,8 @@ int main(int argc, char** argv) {
   auto pair_resp = [&] {
     double rq = 0, rs = 0;
     for (int i = 0; i < pairs; ++i) {
-      rq += TestRun(lo, req, 1);
-      rs += TestRun(lo, resp, 1);
+      rq += TestRunNs(lo, req, 1);
+      rs += TestRunNs(lo, resp, 1);
       if (i % 1000 == 999) ring_buffer__consume(rb);
     }
     ring_buffer__consume(rb);
@@ -201,7 +192,7 @@ int main(int argc, char** argv) {
   };
   auto single = [&](int fd, const std::string& pkt) {
     double t = 0;
-    for (int i = 0; i < pairs; ++i) t += TestRun(fd, pkt, 1);
+    for (int i = 0; i < pairs; ++i) t += TestRunNs(fd, pkt, 1);
     return t / pairs;
   };
 
@@ -209,28 +200,28 @@ int main(int argc, char** argv) {
   auto add = [&](std::string name, uint32_t rate, std::function<double()> m) {
     cases.push_back(Case{std::move(name), rate, std::move(m), {}, 0});
   };
-  add("floor_unspec (returns only)", 0, [&] { return TestRun(unspec, req, repeat); });
-  add("floor_parse (parse to 1st word)", 0, [&] { return TestRun(parse, req, repeat); });
-  add("ACK (no payload)", 0, [&] { return TestRun(lo, ack, repeat); });
-  add("non-HTTP payload (512 B)", 0, [&] { return TestRun(lo, other, repeat); });
-  add("request, rate 0", 0, [&] { return TestRun(lo, req, repeat); });
+  add("floor_unspec (returns only)", 0, [&] { return TestRunNs(unspec, req, repeat); });
+  add("floor_parse (parse to 1st word)", 0, [&] { return TestRunNs(parse, req, repeat); });
+  add("ACK (no payload)", 0, [&] { return TestRunNs(lo, ack, repeat); });
+  add("non-HTTP payload (512 B)", 0, [&] { return TestRunNs(lo, other, repeat); });
+  add("request, rate 0", 0, [&] { return TestRunNs(lo, req, repeat); });
   add("request, rate 1 ppm (drawn out)", 1, [&] { return batched(lo, req, repeat); });
   add("request, rate 1% (mix)", 10000, [&] { return batched(lo, req, 100000); });
   add("request sampled, short (wrk)", 1000000, [&] { return batched(lo, req, 20000); });
   add("request sampled, long path+headers", 1000000, [&] { return batched(lo, long_req, 20000); });
-  add("response, nothing pending", 0, [&] { return TestRun(lo, idle_resp, repeat); });
+  add("response, nothing pending", 0, [&] { return TestRunNs(lo, idle_resp, repeat); });
   add("response, nothing pending, rate 100%", 1000000,
-      [&] { return TestRun(lo, idle_resp, repeat); });
+      [&] { return TestRunNs(lo, idle_resp, repeat); });
   add("floor_unspec, 1 run per call", 0, [&] { return single(unspec, req); });
   add("response, nothing pending, 1 run/call", 0, [&] { return single(lo, idle_resp); });
   add("  same, 16384 connections, 1 run/call", 0, [&] {
     double t = 0;
-    for (int i = 0; i < pairs; ++i) t += TestRun(lo, many[next_many++ % many.size()], 1);
+    for (int i = 0; i < pairs; ++i) t += TestRunNs(lo, many[next_many++ % many.size()], 1);
     return t / pairs;
   });
   add("  request rate 0, 16384 conns, 1 run/call", 0, [&] {
     double t = 0;
-    for (int i = 0; i < pairs; ++i) t += TestRun(lo, many_req[next_many++ % many.size()], 1);
+    for (int i = 0; i < pairs; ++i) t += TestRunNs(lo, many_req[next_many++ % many.size()], 1);
     return t / pairs;
   });
   add("response matched, 1 run per call", 1000000, pair_resp);

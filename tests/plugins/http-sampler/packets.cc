@@ -1,6 +1,7 @@
 #include "plugins/http-sampler/packets.h"
 
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -78,5 +79,15 @@ std::string UdpPacket(const Flow& f, const std::string& payload) {
 }
 
 Flow Reversed(const Flow& f) { return Flow{f.dst, f.src, f.dport, f.sport}; }
+
+double TestRunNs(int prog_fd, const std::string& pkt, int repeat) {
+  bpf_test_run_opts opts{};
+  opts.sz = sizeof(opts);
+  opts.data_in = pkt.data();
+  opts.data_size_in = static_cast<uint32_t>(pkt.size());
+  opts.repeat = repeat;
+  if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) return -1;
+  return opts.duration;
+}
 
 }  // namespace paddock::http_sampler::testing

@@ -22,4 +22,8 @@ std::string UdpPacket(const Flow& f, const std::string& payload);
 // The same flow seen from the other end (addresses and ports swapped).
 Flow Reversed(const Flow& f);
 
+// Runs `pkt` through the program `prog_fd` `repeat` times with BPF_PROG_TEST_RUN: the
+// kernel's own mean ns per run (whole ns), or -1 on error (errno set).
+double TestRunNs(int prog_fd, const std::string& pkt, int repeat);
+
 }  // namespace paddock::http_sampler::testing
