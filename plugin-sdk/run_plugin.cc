@@ -23,6 +23,7 @@
 #include "plugin-sdk/lifecycle_service.h"
 #include "plugin-sdk/log_internal.h"
 #include "plugin-sdk/manifest_section.h"
+#include "plugin-sdk/orphan_reaper.h"
 #include "plugin-sdk/protocol.h"
 #include "plugin-sdk/server.h"
 #include "plugin-sdk/shutdown_signal.h"
@@ -111,6 +112,13 @@ int RunPlugin(std::unique_ptr<Plugin> plugin, int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<sdk::ShutdownSignal>> shutdown =
       sdk::ShutdownSignal::Create(kSignalGrace);
   if (!shutdown.ok()) return FailStart(shutdown.status(), kExitStartFailed);
+  // As pid 1 of a sandbox every orphan of the namespace becomes our zombie (orphan_reaper.h).
+  std::unique_ptr<sdk::OrphanReaper> reaper;
+  if (::getpid() == 1) {
+    absl::StatusOr<std::unique_ptr<sdk::OrphanReaper>> r = sdk::OrphanReaper::Start({});
+    if (!r.ok()) return FailStart(r.status(), kExitStartFailed);
+    reaper = std::move(*r);
+  }
 
   absl::StatusOr<v1::Bootstrap> boot = sdk::ReadBootstrap(sdk::kBootstrapFd, kBootstrapTimeout);
   if (!boot.ok()) return FailStart(boot.status(), kExitUsage);

@@ -156,11 +156,10 @@ TEST_CASE("hostile: a memory balloon is OOM-killed in its cgroup, reported and r
   CHECK(StopHost(host));
 }
 
-// Known broken (plugin-sdk): RunPlugin never reaps children it did not start, but the
-// plugin is pid 1 of its namespace, so every orphan that exits stays a zombie and counts
-// against the pids limit until the instance ends (sandbox/README.md: "The SDK must reap
-// zombies"). [!mayfail] reports the failure without failing the run until the SDK is fixed.
-TEST_CASE("hostile: orphans reparented to the plugin (pid 1) are reaped", "[hostile][!mayfail]") {
+// The plugin is pid 1 of its namespace, so every orphan that exits becomes its zombie and
+// counts against the pids limit until reaped: the SDK reaps zombies nobody waits for
+// (plugin-sdk/orphan_reaper.h), and leaves the plugin's own children to the plugin.
+TEST_CASE("hostile: orphans reparented to the plugin (pid 1) are reaped", "[hostile]") {
   Host host;
   StartBoth(host);
   AttemptResult r = Attempt(host, "orphan_zombie");
