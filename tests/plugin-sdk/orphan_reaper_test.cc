@@ -28,12 +28,21 @@ bool IsZombieChild(pid_t pid) {
          info.si_pid == pid;
 }
 
-TEST_CASE("orphan reaper: a zombie nobody waits for is reaped after the grace, not before") {
+// Starts a reaper for this test process's children.
+std::unique_ptr<OrphanReaper> StartReaper(absl::Duration interval, absl::Duration grace,
+                                          std::string proc_root = "/proc") {
   OrphanReaper::Options opt;
-  opt.interval = absl::Milliseconds(20);
-  opt.grace = absl::Milliseconds(400);
-  auto reaper = OrphanReaper::Start(opt);
-  REQUIRE(reaper.ok());
+  opt.interval = interval;
+  opt.grace = grace;
+  opt.proc_root = std::move(proc_root);
+  absl::StatusOr<std::unique_ptr<OrphanReaper>> r = OrphanReaper::Start(opt);
+  REQUIRE(r.ok());
+  return std::move(*r);
+}
+
+TEST_CASE("orphan reaper: a zombie nobody waits for is reaped after the grace, not before") {
+  std::unique_ptr<OrphanReaper> reaper =
+      StartReaper(absl::Milliseconds(20), absl::Milliseconds(400));
   const Clock::time_point forked = Clock::now();
   pid_t child = fork();
   REQUIRE(child >= 0);
@@ -55,15 +64,11 @@ TEST_CASE("orphan reaper: a zombie nobody waits for is reaped after the grace, n
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   CHECK_FALSE(Unreaped(child));
-  CHECK((*reaper)->reaped() == 1);
+  CHECK(reaper->reaped() == 1);
 }
 
 TEST_CASE("orphan reaper: children the process waits for keep their exit status") {
-  OrphanReaper::Options opt;
-  opt.interval = absl::Milliseconds(5);
-  opt.grace = absl::Seconds(2);
-  auto reaper = OrphanReaper::Start(opt);
-  REQUIRE(reaper.ok());
+  std::unique_ptr<OrphanReaper> reaper = StartReaper(absl::Milliseconds(5), absl::Seconds(2));
   for (int i = 0; i < 20; ++i) {
     pid_t child = fork();
     REQUIRE(child >= 0);
@@ -77,15 +82,11 @@ TEST_CASE("orphan reaper: children the process waits for keep their exit status"
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == i);
   }
-  CHECK((*reaper)->reaped() == 0);
+  CHECK(reaper->reaped() == 0);
 }
 
 TEST_CASE("orphan reaper: stops promptly and leaves live children alone") {
-  OrphanReaper::Options opt;
-  opt.interval = absl::Milliseconds(10);
-  opt.grace = absl::Milliseconds(0);
-  auto reaper = OrphanReaper::Start(opt);
-  REQUIRE(reaper.ok());
+  std::unique_ptr<OrphanReaper> reaper = StartReaper(absl::Milliseconds(10), absl::Milliseconds(0));
   pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) {
@@ -94,9 +95,9 @@ TEST_CASE("orphan reaper: stops promptly and leaves live children alone") {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(Unreaped(child));
-  CHECK((*reaper)->reaped() == 0);
+  CHECK(reaper->reaped() == 0);
   const Clock::time_point t0 = Clock::now();
-  reaper->reset();
+  reaper.reset();
   CHECK(Clock::now() - t0 < std::chrono::seconds(1));
   kill(child, SIGKILL);
   int status = 0;
@@ -105,18 +106,14 @@ TEST_CASE("orphan reaper: stops promptly and leaves live children alone") {
 }
 
 TEST_CASE("orphan reaper: an unreadable proc root stops it without harm") {
-  OrphanReaper::Options opt;
-  opt.interval = absl::Milliseconds(5);
-  opt.grace = absl::Milliseconds(0);
-  opt.proc_root = "/nonexistent-proc";
-  auto reaper = OrphanReaper::Start(opt);
-  REQUIRE(reaper.ok());
+  std::unique_ptr<OrphanReaper> reaper =
+      StartReaper(absl::Milliseconds(5), absl::Milliseconds(0), "/nonexistent-proc");
   pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) _exit(0);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(Unreaped(child));  // It could not list zombies, so it reaped nothing.
-  CHECK((*reaper)->reaped() == 0);
+  CHECK(reaper->reaped() == 0);
   REQUIRE(waitpid(child, nullptr, 0) == child);
 }
 
