@@ -26,6 +26,8 @@ constexpr char kFastMarker[] = "fast.dirty";
 constexpr uint64_t kCheckpointLogBytes = 4 << 20;
 constexpr absl::Duration kReadyWait = absl::Seconds(10);
 constexpr absl::Duration kCommitWait = absl::Seconds(30);
+// Gossip tick of a node that has no peer at all.
+constexpr int64_t kAloneTickNs = 1'000'000'000;
 
 Kind ToKind(v1::CounterKind k) {
   return k == v1::PN_COUNTER ? Kind::kPositiveNegative : Kind::kGrowOnly;
@@ -356,15 +358,24 @@ void Node::GossipThread() {
   std::unique_ptr<UdpReceiver> receiver;
   size_t receiver_bytes = 0;
   int64_t next_tick = Now(), next_metrics = Now();
+  bool was_alone = false;
   std::vector<Datagram> out;
   for (;;) {
     int64_t interval;
     size_t max_bytes;
+    bool alone;
     {
       absl::MutexLock l(&mu_);
       interval = settings_.interval_ns;
       max_bytes = replica_->options().max_packet_bytes;
+      alone = !dns_ && replica_->PeerCount() == 0;
     }
+    // Nobody to gossip with (no configured, learned or DNS peers): tick once a second for
+    // the sweeps instead of 100 times; the first datagram from a peer wakes the loop, and
+    // the next pass gossips at once. Peers added by config wait at most this long.
+    if (alone) interval = std::max(interval, kAloneTickNs);
+    if (was_alone && !alone) next_tick = Now();
+    was_alone = alone;
     if (max_bytes != receiver_bytes) {
       receiver = std::make_unique<UdpReceiver>(max_bytes);
       receiver_bytes = max_bytes;

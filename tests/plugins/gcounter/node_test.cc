@@ -235,3 +235,62 @@ TEST_CASE("settings: defaults, validation, and the default_config section", "[gc
   REQUIRE(parsed.ok());
   CHECK(gc::ParseSettings(*parsed).ok());
 }
+
+namespace {
+
+uint64_t Rounds(gc::Node& n) {
+  auto s = n.Stats();
+  REQUIRE(s.ok());
+  return s->rounds();
+}
+
+// A loopback socket and the address peers reach it at.
+std::pair<UniqueFd, gc::PeerAddr> UdpWithAddr() {
+  UniqueFd fd = LoopbackUdp();
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  REQUIRE(getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0);
+  auto addr = gc::PeerAddr::FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+  REQUIRE(addr.ok());
+  return {std::move(fd), *addr};
+}
+
+}  // namespace
+
+TEST_CASE("a node with no peer ticks once a second, not every interval", "[gcounter][node]") {
+  gc::testing::TempDir dir;
+  gc::Settings s = Standalone();  // 5 ms interval: 300 rounds in 1.5 s if it ticked.
+  s.keys.push_back(std::string(16, 'k'));
+  auto n = Open(dir.path(), s);
+  uint64_t r0 = Rounds(*n);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(Rounds(*n) - r0 <= 3);
+}
+
+TEST_CASE("a lone node that hears from a peer gossips with it at once", "[gcounter][node]") {
+  // b has no configured peer: it ticked once when it started and would tick again a second
+  // later. a lists b; b learns a from a's first packet and must start its 5 ms rounds at
+  // once, not at its next once-a-second tick.
+  gc::testing::TempDir da, db;
+  auto [fa, addr_a] = UdpWithAddr();
+  auto [fb, addr_b] = UdpWithAddr();
+  gc::Settings sb = Standalone();
+  sb.keys.push_back(std::string(16, 'k'));
+  auto b = std::make_unique<gc::Node>(db.path(), std::move(fb), sb, nullptr);
+  REQUIRE(b->Start().ok());
+  REQUIRE(b->Increment("hits", 5, v1::G_COUNTER).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // b is settled, alone.
+  const uint64_t b0 = Rounds(*b);
+  gc::Settings sa = sb;
+  sa.peers.push_back(addr_b);
+  auto a = std::make_unique<gc::Node>(da.path(), std::move(fa), sa, nullptr);
+  REQUIRE(a->Start().ok());
+  REQUIRE(a->Increment("hits", 2, v1::G_COUNTER).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  CHECK(Rounds(*b) - b0 >= 5);  // 0 until ~1 s after b started if it waited for its tick.
+  auto value = [](gc::Node& n) {
+    auto r = n.Get("hits");
+    return r.ok() ? r->counter().value() : -1;
+  };
+  CHECK(WaitUntil([&] { return value(*a) == 7 && value(*b) == 7; }, 5000));
+}
