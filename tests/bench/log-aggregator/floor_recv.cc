@@ -21,6 +21,14 @@
 // provided buffers are cold for the kernel's copy and skb frees take the slow path more
 // (perf: _copy_to_iter 29.5% vs 23%, __slab_free 14.5% vs 3.8%).
 //
+// mmsgwrite: mmsg, and the same thread also persists every datagram the way a receiver
+// that writes with no second thread would: a 64-byte header and the line appended to a
+// 2 MiB 4 KiB-aligned buffer while the line is still in this CPU's cache, the full buffer
+// written with O_DIRECT (pwrite, synchronous) to F.data, which wraps at 1 GiB. No parsing
+// and no checksum (the plugin's receiver spends ~110 ns per line on those, measured apart).
+// What it answers: the CPU a one-thread receive-and-write design would cost, against the
+// plugin's receiver + writer threads.
+//
 // --coalesce-us 0: blocking recvmmsg with MSG_WAITFORONE (the plain way). > 0: the plugin's
 // strategy: non-blocking recvmmsg, poll() when empty, and after a short batch sleep that
 // long before reading again. The count of datagrams read is kept in F, an 8-byte
@@ -42,6 +50,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -167,6 +176,60 @@ int RunUring(int fd, unsigned batch, unsigned coalesce_us, std::atomic<uint64_t>
   return 0;
 }
 
+// The persisting half of --mode mmsgwrite.
+class DirectSink {
+ public:
+  static constexpr size_t kBufBytes = 2 << 20, kWrap = size_t{1} << 30, kHeader = 64;
+
+  static std::unique_ptr<DirectSink> Open(const std::string& path) {
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0644);
+    void* buf = nullptr;
+    if (fd < 0 || posix_memalign(&buf, 4096, kBufBytes) != 0) {
+      std::perror("mmsgwrite: open O_DIRECT / buffer");
+      if (fd >= 0) close(fd);
+      return nullptr;
+    }
+    return std::unique_ptr<DirectSink>(new DirectSink(fd, static_cast<char*>(buf)));
+  }
+  ~DirectSink() {
+    close(fd_);
+    free(buf_);
+  }
+
+  // Appends a header and `len` bytes; writes the buffer out when the next record might not
+  // fit. False on a write error (printed).
+  bool Append(const char* line, uint32_t len) {
+    if (used_ + kHeader + len > kBufBytes && !Flush()) return false;
+    char* h = buf_ + used_;
+    std::memset(h, 0, kHeader);
+    std::memcpy(h, &len, sizeof(len));
+    std::memcpy(h + 8, &seq_, sizeof(seq_));
+    ++seq_;
+    std::memcpy(h + kHeader, line, len);
+    used_ += kHeader + len;
+    return true;
+  }
+
+ private:
+  DirectSink(int fd, char* buf) : fd_(fd), buf_(buf) {}
+  bool Flush() {
+    size_t n = (used_ + 4095) & ~size_t{4095};
+    std::memset(buf_ + used_, 0, n - used_);
+    if (pwrite(fd_, buf_, n, static_cast<off_t>(off_)) != static_cast<ssize_t>(n)) {
+      std::perror("mmsgwrite: pwrite");
+      return false;
+    }
+    off_ = off_ + n >= kWrap ? 0 : off_ + n;
+    used_ = 0;
+    return true;
+  }
+
+  int fd_;
+  char* buf_;
+  size_t used_ = 0, off_ = 0;
+  uint64_t seq_ = 0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -187,10 +250,10 @@ int main(int argc, char** argv) {
       count_file = argv[i + 1];
   }
   if (port <= 0 || count_file.empty() || batch < 1 || batch > 1024 ||
-      (mode != "mmsg" && mode != "mmsg2" && mode != "uring")) {
+      (mode != "mmsg" && mode != "mmsg2" && mode != "uring" && mode != "mmsgwrite")) {
     std::fprintf(stderr,
                  "usage: logagg-floor-recv --port P --count-file F [--batch K] "
-                 "[--coalesce-us U] [--mode mmsg|mmsg2|uring]\n");
+                 "[--coalesce-us U] [--mode mmsg|mmsg2|uring|mmsgwrite]\n");
     return 2;
   }
   struct sigaction sa {};
@@ -222,6 +285,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (mode == "uring") return RunUring(fd, batch, coalesce_us, shared);
+  std::unique_ptr<DirectSink> sink;
+  if (mode == "mmsgwrite") {
+    sink = DirectSink::Open(count_file + ".data");
+    if (!sink) return 1;
+  }
   const bool two = mode == "mmsg2";
   const size_t kBuf = two ? 512 : 2048, kOver = 65536;
   std::vector<char> bufs(static_cast<size_t>(batch) * kBuf);
@@ -248,6 +316,11 @@ int main(int argc, char** argv) {
         k = 0;
       } else if (k > 0 && static_cast<unsigned>(k) < batch) {
         Sleep(coalesce_us);
+      }
+    }
+    if (k > 0 && sink) {
+      for (int i = 0; i < k; ++i) {
+        if (!sink->Append(bufs.data() + static_cast<size_t>(i) * kBuf, msgs[i].msg_len)) return 1;
       }
     }
     if (k > 0) {
