@@ -15,14 +15,10 @@
 #include "host/file_util.h"
 #include "host/string_view_compat.h"
 #include "paddock/errno_status.h"
+#include "paddock/fd.h"
 
 namespace paddock::host {
 namespace {
-
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-using UniqueDir = std::unique_ptr<DIR, DirCloser>;
 
 DiscoveredFile DirError(const std::string& dir, absl::Status status) {
   return DiscoveredFile{dir, "", std::move(status)};

@@ -7,17 +7,12 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <memory>
 
 #include "paddock/errno_status.h"
 #include "paddock/fd.h"
 
 namespace paddock::sdk {
 namespace {
-
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
 
 bool AllDigits(const char* s) {
   if (*s == '\0') return false;
@@ -64,7 +59,7 @@ bool ParseProcStat(const std::string& stat, char* state, pid_t* ppid) {
 }
 
 absl::StatusOr<std::vector<pid_t>> ZombieChildren(const std::string& proc_root, pid_t parent) {
-  std::unique_ptr<DIR, DirCloser> dir(::opendir(proc_root.c_str()));
+  UniqueDir dir(::opendir(proc_root.c_str()));
   if (!dir) return ErrnoStatus(errno, "open " + proc_root);
   std::vector<pid_t> out;
   std::string stat;

@@ -1,8 +1,11 @@
-// Move-only ownership of file descriptors, shared by the SDK, the sandbox and the host.
+// Move-only ownership of file descriptors and directory streams, shared by the SDK, the
+// sandbox and the host.
 #pragma once
 
+#include <dirent.h>
 #include <unistd.h>
 
+#include <memory>
 #include <utility>
 
 namespace paddock {
@@ -39,5 +42,11 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// Owns an opendir() stream and closes it when destroyed.
+struct DirCloser {
+  void operator()(DIR* d) const { ::closedir(d); }
+};
+using UniqueDir = std::unique_ptr<DIR, DirCloser>;
 
 }  // namespace paddock
