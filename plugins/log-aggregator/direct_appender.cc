@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "paddock/errno_status.h"
 
@@ -57,17 +58,24 @@ absl::StatusOr<std::unique_ptr<DirectAppender>> DirectAppender::Open(const std::
   auto m = Mapping::Create(kStagingBytes, /*huge_pages=*/true);
   if (!m.ok()) return m.status();
   a->staging_ = std::move(*m);
+  a->fd_ = fd;
   a->name_ = path.substr(path.rfind('/') + 1);
-  a->size_ = a->file_end_ = size;
-  a->carry_.resize(size - a->AlignDown(size));
-  if (!a->carry_.empty()) {
-    ssize_t r =
-        pread(fd, a->carry_.data(), a->carry_.size(), static_cast<off_t>(a->AlignDown(size)));
-    if (r != static_cast<ssize_t>(a->carry_.size())) {
-      return ErrnoStatus(r < 0 ? errno : EIO, "read back " + path);
-    }
-  }
+  a->size_ = size;
+  absl::Status st = a->Reload();
+  if (!st.ok()) return st;
   return a;
+}
+
+absl::Status DirectAppender::Reload() {
+  base_ = AlignDown(size_);
+  fill_ = static_cast<size_t>(size_ - base_);
+  durable_ = file_end_ = size_;
+  if (fill_ == 0) return absl::OkStatus();
+  ssize_t r = pread(fd_, staging_.data(), fill_, static_cast<off_t>(base_));
+  if (r != static_cast<ssize_t>(fill_)) {
+    return ErrnoStatus(r < 0 ? errno : EIO, "read back " + name_);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DirectAppender::WriteDirect(size_t len, uint64_t off) {
@@ -83,69 +91,90 @@ absl::Status DirectAppender::WriteDirect(size_t len, uint64_t off) {
       return ErrnoStatus(ENOSPC, "write " + name_);
     done += static_cast<size_t>(w);
   }
+  file_end_ = std::max(file_end_, off + len);
+  durable_ = std::max(durable_, off + len);
   return absl::OkStatus();
 }
 
-void DirectAppender::Gather(const iovec* iov, int n, uint64_t from, uint64_t to,
-                            std::vector<char>* out) const {
-  out->clear();
-  uint64_t pos = AlignDown(size_);
-  auto take = [&](const char* p, size_t len) {
-    uint64_t s = std::max(pos, from), e = std::min(pos + len, to);
-    if (s < e) out->insert(out->end(), p + (s - pos), p + (e - pos));
-    pos += len;
-  };
-  take(carry_.data(), carry_.size());
-  for (int k = 0; k < n && pos < to; ++k) {
-    take(static_cast<const char*>(iov[k].iov_base), iov[k].iov_len);
-  }
-}
-
-absl::StatusOr<int> DirectAppender::Append(int fd, const iovec* iov, int n, bool complete) {
+absl::Status DirectAppender::Stage(const iovec* iov, int n) {
   char* const buf = staging_.data();
-  uint64_t base = AlignDown(size_);  // File offset of buf[0].
-  size_t fill = carry_.size();
-  std::memcpy(buf, carry_.data(), fill);
-  absl::Status st;
-  for (int k = 0; k < n && st.ok(); ++k) {
+  for (int k = 0; k < n; ++k) {
     const char* p = static_cast<const char*>(iov[k].iov_base);
     size_t left = iov[k].iov_len;
     while (left > 0) {
-      size_t c = std::min(left, kStagingBytes - fill);
-      std::memcpy(buf + fill, p, c);
-      fill += c;
+      size_t c = std::min(left, kStagingBytes - fill_);
+      std::memcpy(buf + fill_, p, c);
+      fill_ += c;
       p += c;
       left -= c;
-      if (fill == kStagingBytes) {
-        st = WriteDirect(fill, base);
-        if (!st.ok()) break;
-        base += fill;
-        fill = 0;
+      if (fill_ == kStagingBytes) {
+        absl::Status st = WriteDirect(fill_, base_);
+        if (!st.ok()) return st;
+        base_ += fill_;
+        fill_ = 0;
       }
     }
   }
-  const size_t whole = static_cast<size_t>(AlignDown(fill));
-  if (st.ok() && whole > 0) st = WriteDirect(whole, base);
-  uint64_t disk_end = base + whole;
-  if (st.ok() && complete && fill > whole) {
-    st = WriteAllAt(fd, buf + whole, fill - whole, base + whole, "write " + name_);
-    disk_end = base + fill;
+  return absl::OkStatus();
+}
+
+absl::Status DirectAppender::Write(bool complete) {
+  char* const buf = staging_.data();
+  const size_t whole = static_cast<size_t>(AlignDown(fill_));
+  if (whole > 0) {
+    absl::Status st = WriteDirect(whole, base_);
+    if (!st.ok()) return st;
+    // The partial last block moves to the front: the next direct write starts with it.
+    std::memmove(buf, buf + whole, fill_ - whole);
+    base_ += whole;
+    fill_ -= whole;
   }
+  const uint64_t end = staged_end();
+  if (complete && end > durable_) {
+    // durable_ >= base_ always: the bytes before base_ were written by a direct write.
+    absl::Status st =
+        WriteAllAt(fd_, buf + (durable_ - base_), end - durable_, durable_, "write " + name_);
+    if (!st.ok()) return st;
+    durable_ = end;
+    file_end_ = std::max(file_end_, end);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DirectAppender::Abort() {
+  absl::Status cut;
+  if (ftruncate(fd_, static_cast<off_t>(size_)) != 0) cut = ErrnoStatus(errno, "truncate " + name_);
+  const uint64_t end = file_end_;
+  absl::Status st = Reload();
+  if (!cut.ok()) file_end_ = end;  // Still longer: Seal cuts it again.
+  return st.ok() ? cut : st;
+}
+
+absl::StatusOr<int> DirectAppender::Append(int fd, const iovec* iov, int n, bool complete) {
+  (void)fd;
+  // Skip what an earlier call staged already (the start of the stream after size_).
+  std::vector<iovec> rest;
+  rest.reserve(static_cast<size_t>(n));
+  const uint64_t staged = staged_end();
+  uint64_t pos = size_;
+  for (int k = 0; k < n; ++k) {
+    const uint64_t end = pos + iov[k].iov_len;
+    if (end > staged) {
+      const size_t skip = staged > pos ? static_cast<size_t>(staged - pos) : 0;
+      rest.push_back({static_cast<char*>(iov[k].iov_base) + skip, iov[k].iov_len - skip});
+    }
+    pos = end;
+  }
+  absl::Status st = Stage(rest.data(), static_cast<int>(rest.size()));
+  if (st.ok()) st = Write(complete);
   if (!st.ok()) {
-    // Nothing of this call stays: cut the file back to its last whole record (also any
-    // record head a previous incomplete call left). The carry still describes size_.
-    if (ftruncate(fd, static_cast<off_t>(size_)) == 0) file_end_ = size_;
+    (void)Abort();
     return st;
   }
   int done = 0;
   uint64_t end = size_;
-  while (done < n && end + iov[done].iov_len <= disk_end) end += iov[done++].iov_len;
-  std::vector<char> carry;
-  carry.reserve(block_);
-  Gather(iov, n, AlignDown(end), end, &carry);
-  carry_.swap(carry);
-  size_ = end;
-  file_end_ = std::max(file_end_, disk_end);
+  while (done < n && end + iov[done].iov_len <= durable_) end += iov[done++].iov_len;
+  Commit(end);
   return done;
 }
 

@@ -161,11 +161,18 @@ void Ingest::AfterPublish(uint64_t before, const Settings& s) {
   unflushed_bytes_ += rb - last_received_bytes_;
   last_received_bytes_ = rb;
   in_overflow_ = false;
-  if (unflushed_bytes_ >= s.flush_bytes || ring_.FreeSlots() < ring_.slots() / 2) {
+  const bool was_empty = ring_.ReleasedTotal() >= before;
+  // With an O_DIRECT segment the batch is staged and written from here, while its lines
+  // are in this CPU's cache; otherwise (or while the writer thread is busy) the writer
+  // thread writes it once flush_bytes are waiting.
+  const bool pumped = writer_.Pump();
+  const bool filling = ring_.FreeSlots() < ring_.slots() / 2;
+  if (pumped) unflushed_bytes_ = 0;
+  if (unflushed_bytes_ >= s.flush_bytes || filling) {
     unflushed_bytes_ = 0;
     writer_.Wake(true);
-  } else if (ring_.ReleasedTotal() >= before) {
-    // The writer had nothing before this: start its flush clock.
+  } else if (was_empty) {
+    // The writer had nothing before this: it sets its flush clock.
     writer_.Wake(false);
   }
 }

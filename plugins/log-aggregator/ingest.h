@@ -3,7 +3,9 @@
 // it waits so the next batch is fuller (less CPU per line at any rate, a little latency):
 // coalesce_us, longer when the batch was very short (NextCoalesceUs, at most 8 ms). When the ring
 // is full it stops reading: UDP then queues in the kernel (drops there are counted from the
-// socket's drop counter), TCP senders are pushed back.
+// socket's drop counter), TCP senders are pushed back. After each batch it hands the ring
+// to SegmentWriter::Pump, which copies the batch into an O_DIRECT segment's staging buffer
+// while the lines are still in this thread's cache, and writes it once flush_bytes wait.
 //
 // Thread-safety: the public methods may be called from any one control thread.
 #pragma once

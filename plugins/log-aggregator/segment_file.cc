@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "paddock/errno_status.h"
@@ -52,7 +54,7 @@ absl::StatusOr<ActiveSegment> ActiveSegment::Create(const std::string& dir, uint
     unlink(tmp.c_str());
     return st;
   }
-  s.size_ = kSegmentHeaderBytes;
+  s.size_ = s.written_end_ = kSegmentHeaderBytes;
   if (direct) {
     auto d = DirectAppender::Open(s.path_, s.fd_.get(), s.size_);
     if (!d.ok()) {
@@ -68,46 +70,21 @@ absl::StatusOr<ActiveSegment> ActiveSegment::Create(const std::string& dir, uint
   return s;
 }
 
-absl::StatusOr<int> ActiveSegment::Append(const iovec* iov, int n, size_t bytes, bool complete) {
-  if (direct_) {
-    auto done = direct_->Append(fd_.get(), iov, n, complete);
-    if (done.ok() || !absl::IsInvalidArgument(done.status())) {
-      size_ = direct_->size();
-      return done;
-    }
-    // EINVAL: the device refused the alignment statx promised. The file was cut back;
-    // this segment goes on through the page cache.
-    log::Warn("O_DIRECT write refused; writing through the page cache",
-              {{"segment", name_}, {"error", std::string(done.status().message())}});
-    direct_.reset();
-  }
-  size_t done = 0;
+absl::Status ActiveSegment::Stage(const iovec* iov, int n) {
+  if (direct_) return direct_->Stage(iov, n);
+  // Through the page cache: written now, at most IOV_MAX (1024) iovecs per pwritev.
   int first = 0;
   size_t skip = 0;  // Bytes of iov[first] already written.
-  while (done < bytes) {
-    // Rebuild the remaining vector only after a short write (rare).
+  while (first < n) {
     iovec local[1024];
-    // At most IOV_MAX (1024) per pwritev: a caller may pass more (the writer batches up to
-    // 8192 records for O_DIRECT segments, and such a batch lands here after an EINVAL).
-    const iovec* v = iov + first;
-    int cnt = n - first;
-    cnt = cnt > 1024 ? 1024 : cnt;
-    if (skip != 0) {
-      std::memcpy(local, v, sizeof(iovec) * static_cast<size_t>(cnt));
-      local[0].iov_base = static_cast<char*>(local[0].iov_base) + skip;
-      local[0].iov_len -= skip;
-      v = local;
-    }
-    ssize_t w = pwritev(fd_.get(), v, cnt, static_cast<off_t>(size_ + done));
+    int cnt = std::min(n - first, 1024);
+    std::memcpy(local, iov + first, sizeof(iovec) * static_cast<size_t>(cnt));
+    local[0].iov_base = static_cast<char*>(local[0].iov_base) + skip;
+    local[0].iov_len -= skip;
+    ssize_t w = pwritev(fd_.get(), local, cnt, static_cast<off_t>(written_end_));
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      int err = w < 0 ? errno : ENOSPC;
-      if (ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
-        // The next append overwrites from size_ anyway (positional writes).
-      }
-      return ErrnoStatus(err, "write " + name_);
-    }
-    done += static_cast<size_t>(w);
+    if (w <= 0) return ErrnoStatus(w < 0 ? errno : ENOSPC, "write " + name_);
+    written_end_ += static_cast<uint64_t>(w);
     size_t left = static_cast<size_t>(w) + skip;
     while (first < n && left >= iov[first].iov_len) {
       left -= iov[first].iov_len;
@@ -115,8 +92,78 @@ absl::StatusOr<int> ActiveSegment::Append(const iovec* iov, int n, size_t bytes,
     }
     skip = left;
   }
-  size_ += bytes;
-  return n;
+  return absl::OkStatus();
+}
+
+absl::Status ActiveSegment::Write(WriteMode mode) {
+  if (!direct_ || mode == WriteMode::kFullBuffers) return absl::OkStatus();
+  return direct_->Write(mode == WriteMode::kComplete);
+}
+
+uint64_t ActiveSegment::durable() const { return direct_ ? direct_->durable() : written_end_; }
+
+uint64_t ActiveSegment::staged_end() const {
+  return direct_ ? direct_->staged_end() : written_end_;
+}
+
+void ActiveSegment::Commit(uint64_t end) {
+  size_ = end;
+  if (direct_) direct_->Commit(end);
+}
+
+absl::Status ActiveSegment::Abort() {
+  if (direct_) return direct_->Abort();
+  written_end_ = size_;
+  if (ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
+    // The next append overwrites from size_ anyway (positional writes); Seal cuts again.
+    return ErrnoStatus(errno, "truncate " + name_);
+  }
+  return absl::OkStatus();
+}
+
+bool ActiveSegment::FallBackFromDirect(const absl::Status& st) {
+  if (!direct_ || !absl::IsInvalidArgument(st)) return false;
+  log::Warn("O_DIRECT write refused; writing through the page cache",
+            {{"segment", name_}, {"error", std::string(st.message())}});
+  (void)direct_->Abort();
+  direct_.reset();
+  written_end_ = size_;
+  if (ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
+    // Positional writes overwrite from size_; Seal cuts again.
+  }
+  return true;
+}
+
+absl::StatusOr<int> ActiveSegment::Append(const iovec* iov, int n, size_t bytes, bool complete) {
+  (void)bytes;
+  for (;;) {
+    // Skip what an earlier incomplete call staged already (passed again first).
+    std::vector<iovec> rest;
+    rest.reserve(static_cast<size_t>(n));
+    const uint64_t staged = staged_end();
+    uint64_t pos = size_;
+    for (int k = 0; k < n; ++k) {
+      const uint64_t end = pos + iov[k].iov_len;
+      if (end > staged) {
+        const size_t skip = staged > pos ? static_cast<size_t>(staged - pos) : 0;
+        rest.push_back({static_cast<char*>(iov[k].iov_base) + skip, iov[k].iov_len - skip});
+      }
+      pos = end;
+    }
+    absl::Status st = Stage(rest.data(), static_cast<int>(rest.size()));
+    if (st.ok()) st = Write(complete ? WriteMode::kComplete : WriteMode::kWholeBlocks);
+    if (!st.ok()) {
+      if (FallBackFromDirect(st)) continue;  // The same records again, through the cache.
+      (void)Abort();
+      return st;
+    }
+    int done = 0;
+    uint64_t end = size_;
+    const uint64_t on_disk = durable();
+    while (done < n && end + iov[done].iov_len <= on_disk) end += iov[done++].iov_len;
+    Commit(end);
+    return done;
+  }
 }
 
 absl::Status ActiveSegment::Sync() {
@@ -141,8 +188,8 @@ void ActiveSegment::ReleaseCache(bool final) {
 }
 
 absl::Status ActiveSegment::Seal(bool sync) {
-  if (direct_ && direct_->file_end() > size_ &&
-      ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
+  const uint64_t file_end = direct_ ? direct_->file_end() : written_end_;
+  if (file_end > size_ && ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
     return ErrnoStatus(errno, "truncate " + name_);
   }
   direct_.reset();

@@ -17,7 +17,8 @@
 
 namespace paddock::logagg {
 
-// The segment an instance appends to. Not thread-safe (the writer thread owns it).
+// The segment an instance appends to. Not thread-safe (one thread at a time: the
+// SegmentWriter's io mutex).
 class ActiveSegment {
  public:
   // Creates `dir`/SegmentFileName(instance, number) with its header. The file appears under
@@ -28,13 +29,34 @@ class ActiveSegment {
                                               uint64_t number, int64_t created_ns,
                                               uint64_t first_sequence, bool direct = true);
 
-  // Appends the records `iov[0, n)` (`bytes` bytes in all) at the end of the file and
-  // returns how many of them (a prefix) are now whole in it: all n when `complete`; with
-  // O_DIRECT and !complete, the records after the last whole block may be left out (the
+  // Appending happens in steps, so a caller can copy records in as they arrive and write
+  // them later (SegmentWriter): Stage() takes records after everything staged before (with
+  // O_DIRECT it copies them into the staging buffer, writing it when full; through the page
+  // cache it writes them right away); Write() writes what is staged (kFullBuffers: nothing
+  // more; kWholeBlocks: the whole blocks; kComplete: everything); durable() is how far the
+  // file holds the records whole; Commit() accounts the records up to a record boundary at
+  // or before durable(); Abort(), after any error, cuts the file back to size() and drops
+  // everything staged after it. The caller accounts the records it commits with index().Add.
+  // Errors: ENOSPC -> ResourceExhausted; InvalidArgument when the device refused an O_DIRECT
+  // write (then FallBackFromDirect()).
+  enum class WriteMode { kFullBuffers, kWholeBlocks, kComplete };
+  absl::Status Stage(const iovec* iov, int n);
+  absl::Status Write(WriteMode mode);
+  uint64_t durable() const;
+  uint64_t staged_end() const;
+  void Commit(uint64_t end);
+  absl::Status Abort();
+  // After `st` from Stage or Write: when it says the device refused O_DIRECT's alignment
+  // (EINVAL, although statx promised it), cuts the file back to size(), goes on through the
+  // page cache and returns true (the caller stages its uncommitted records again).
+  bool FallBackFromDirect(const absl::Status& st);
+
+  // All the steps at once: appends the records `iov[0, n)` (`bytes` bytes in all) and
+  // returns how many of them (a prefix) are now whole in the file: all n when `complete`;
+  // with O_DIRECT and !complete, the records after the last whole block may be left out (the
   // caller passes them again first next time; see DirectAppender). On a short write or an
   // error the file is cut back to size() (so it never ends in half a record that a later
-  // append would hide), none of the n records is in it, and the error is returned (ENOSPC
-  // -> ResourceExhausted). The caller accounts the records written with index().Add.
+  // append would hide), none of the n records is in it, and the error is returned.
   absl::StatusOr<int> Append(const iovec* iov, int n, size_t bytes, bool complete = true);
 
   // True while appends go around the page cache (O_DIRECT).
@@ -68,6 +90,7 @@ class ActiveSegment {
   std::string path_, name_;
   UniqueFd fd_;
   uint64_t size_ = 0;
+  uint64_t written_end_ = 0;                // Page cache: end of what Stage wrote.
   uint64_t cache_released_ = 0;             // ReleaseCache covered [.., cache_released_).
   std::unique_ptr<DirectAppender> direct_;  // Null: appends go through the page cache.
   SegmentIndex index_;

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <cstring>
+#include <limits>
 
 #include "paddock/log.h"
 
@@ -12,12 +13,6 @@ namespace paddock::logagg {
 namespace {
 
 constexpr int kMaxIov = 1024;  // IOV_MAX on Linux: pwritev's limit (page-cache segments).
-// An O_DIRECT segment gathers records into its staging buffer instead of passing them to
-// pwritev, so one Append may take as many as fill that buffer (2 MiB / 8192 ~ 256-byte
-// records). Each direct write costs, besides its bytes, a device notify (a VM exit here)
-// and a sleep until its completion interrupt: with 1024 records (~270 KB) per write those
-// fixed costs were paid ~4 times per MiB.
-constexpr int kMaxDirectRecords = 8192;
 constexpr int64_t kPeriodicNs = 250'000'000;
 constexpr int64_t kRefreshNs = 2'000'000'000;
 
@@ -48,7 +43,7 @@ SegmentWriter::SegmentWriter(Ring& ring, SegmentCatalog& catalog, Stats& stats, 
       stats_(stats),
       instance_(instance),
       settings_(settings),
-      iov_(kMaxDirectRecords) {}
+      iov_(kMaxIov) {}
 
 SegmentWriter::~SegmentWriter() { Stop(); }
 
@@ -88,46 +83,63 @@ void SegmentWriter::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool SegmentWriter::Pump() {
+  std::unique_lock<std::mutex> io(io_mu_, std::try_to_lock);
+  if (!io.owns_lock()) return false;
+  std::shared_ptr<const Settings> s = settings_.Load();
+  if (active_ ? !active_->direct() : !s->direct_io) return false;
+  WriteAvailable(WriteMode::kFullBuffers, s->flush_bytes);
+  return true;
+}
+
+int64_t SegmentWriter::OldestWaitNs() const {
+  if (ring_.Available() == 0) return -1;
+  const int64_t wait = RealtimeNs() - HeaderOf(ring_.At(0)).recv_ns;
+  // The clock went back: write now rather than wait for it to catch up.
+  return wait < 0 ? std::numeric_limits<int64_t>::max() : wait;
+}
+
 void SegmentWriter::Run() {
-  int64_t first_pending = 0;  // Monotonic time the oldest waiting record was first seen.
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
-    int64_t now = MonotonicNs();
-    std::shared_ptr<const Settings> s = settings_.Load();
-    bool have = ring_.Available() > 0;
-    if (have && first_pending == 0) first_pending = now;
-    if (!have) first_pending = 0;
-    const bool interval_due = now - first_pending >= s->flush_interval_ns;
-    bool due = have && (flush_now_ || stop_ || interval_due);
-    if (due) {
-      // Only a write for flush_bytes may leave the lines after the last whole block in the
-      // ring (O_DIRECT); they keep their flush clock (first_pending), so the interval still
-      // bounds how long any line waits.
-      const bool complete = complete_now_ || stop_ || interval_due;
-      flush_now_ = complete_now_ = false;
-      l.unlock();
-      bool left = WriteAvailable(complete);
-      l.lock();
-      if (!left) first_pending = 0;
-      flushed_.notify_all();
-      continue;
-    }
+    const bool flush_now = flush_now_, complete_now = complete_now_, stop = stop_;
     flush_now_ = complete_now_ = false;
-    if (stop_) break;
-    if (now - last_periodic_ns_ >= kPeriodicNs) {
-      l.unlock();
-      Periodic(*s);
-      l.lock();
-      last_periodic_ns_ = now;
-      continue;
+    l.unlock();
+    std::shared_ptr<const Settings> s = settings_.Load();
+    int64_t sleep_ns = 0;
+    bool done = false;
+    {
+      std::lock_guard<std::mutex> io(io_mu_);
+      int64_t wait = OldestWaitNs();
+      const bool interval_due = wait >= s->flush_interval_ns;
+      if (wait >= 0 && (flush_now || complete_now || stop || interval_due)) {
+        // Only a write for flush_bytes may leave the records after the last whole block of
+        // an O_DIRECT segment staged; they keep their receive time, so the interval still
+        // bounds how long any record waits.
+        const bool complete = complete_now || stop || interval_due;
+        WriteAvailable(complete ? WriteMode::kComplete : WriteMode::kWholeBlocks, 0);
+        wait = OldestWaitNs();
+      }
+      const int64_t now = MonotonicNs();
+      if (!stop && now - last_periodic_ns_ >= kPeriodicNs) {
+        Periodic(*s);
+        last_periodic_ns_ = now;
+      }
+      sleep_ns = last_periodic_ns_ + kPeriodicNs - now;
+      if (wait >= 0) sleep_ns = std::min(sleep_ns, s->flush_interval_ns - wait);
+      done = stop && ring_.Available() == 0;
     }
-    int64_t wake = last_periodic_ns_ + kPeriodicNs;
-    if (have) wake = std::min(wake, first_pending + s->flush_interval_ns);
-    cv_.wait_for(l, std::chrono::nanoseconds(std::max<int64_t>(wake - now, 0)));
+    l.lock();
+    flushed_.notify_all();
+    if (done) break;
+    if (flush_now_ || complete_now_ || stop_ || sleep_ns <= 0) continue;
+    cv_.wait_for(l, std::chrono::nanoseconds(sleep_ns));
   }
   l.unlock();
-  std::shared_ptr<const Settings> s = settings_.Load();
-  SealActive(*s);
+  {
+    std::lock_guard<std::mutex> io(io_mu_);
+    SealActive(*settings_.Load());
+  }
   l.lock();
   stopped_ = true;
   flushed_.notify_all();
@@ -145,18 +157,75 @@ void SegmentWriter::ReportError(const absl::Status& st) {
   }
 }
 
-bool SegmentWriter::WriteAvailable(bool complete) {
-  std::shared_ptr<const Settings> s = settings_.Load();
-  const uint64_t n = ring_.Available();
+absl::Status SegmentWriter::StageRange(uint64_t from, uint64_t to) {
   iovec* const iov = iov_.data();
-  uint64_t i = 0;
-  bool wrote = false;
-  while (i < n) {
+  while (from < to) {
+    int cnt = 0;
+    while (from + static_cast<uint64_t>(cnt) < to && cnt < kMaxIov) {
+      Ring::Record r = ring_.At(from + static_cast<uint64_t>(cnt));
+      iov[cnt].iov_base = const_cast<char*>(r.data);
+      iov[cnt].iov_len = r.size;
+      ++cnt;
+    }
+    absl::Status st = active_->Stage(iov, cnt);
+    if (!st.ok()) return st;
+    from += static_cast<uint64_t>(cnt);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SegmentWriter::Recover(absl::Status st) {
+  // EINVAL from O_DIRECT: the segment goes on through the page cache with the same records.
+  if (active_->FallBackFromDirect(st)) st = StageRange(0, staged_);
+  return st;
+}
+
+uint64_t SegmentWriter::CommitDurable() {
+  if (!active_ || staged_ == 0) return 0;
+  const uint64_t durable = active_->durable();
+  const uint64_t start = active_->size();
+  uint64_t off = start, k = 0;
+  while (k < staged_) {
+    Ring::Record r = ring_.At(k);
+    if (off + r.size > durable) break;
+    off += r.size;
+    active_->index().Add(HeaderOf(r), off);
+    ++k;
+  }
+  if (k == 0) return 0;
+  active_->Commit(off);
+  staged_ -= k;
+  Add(stats_.written, k);
+  Add(stats_.written_bytes, off - start);
+  stats_.disk_full.store(false, std::memory_order_relaxed);
+  dirty_ = wrote_ = true;
+  ring_.Release(k);
+  released_.fetch_add(k, std::memory_order_release);
+  active_->ReleaseCache(false);
+  catalog_.SetActive(active_->name(), active_->index());
+  return k;
+}
+
+uint64_t SegmentWriter::DropStaged(const absl::Status& st) {
+  const uint64_t k = staged_;
+  if (active_) (void)active_->Abort();
+  staged_ = 0;
+  Add(stats_.write_dropped, k);
+  ring_.Release(k);
+  released_.fetch_add(k, std::memory_order_release);
+  ReportError(st);
+  return k;
+}
+
+bool SegmentWriter::WriteAvailable(WriteMode mode, uint64_t flush_bytes) {
+  std::shared_ptr<const Settings> s = settings_.Load();
+  uint64_t n = ring_.Available();  // Those published since may wait for the next call.
+  while (staged_ < n) {
     int64_t now = RealtimeNs();
-    if (active_ && (active_->size() >= s->segment_max_bytes ||
+    if (active_ && (active_->staged_end() >= s->segment_max_bytes ||
                     (!active_->index().empty() &&
                      now - active_->index().min_recv_ns >= s->segment_max_age_ns))) {
-      SealActive(*s);
+      n -= SealActive(*s);
     }
     if (!active_) {
       // The new segment's header is on disk as soon as it is created: make room for it
@@ -167,67 +236,45 @@ bool SegmentWriter::WriteAvailable(bool complete) {
                                        HeaderOf(ring_.At(0)).sequence, s->direct_io);
       if (!seg.ok()) {
         ReportError(seg.status());
-        Add(stats_.write_dropped, n - i);
-        ring_.Release(n - i);
-        released_.fetch_add(n - i, std::memory_order_release);
-        i = n;
-        break;
+        Add(stats_.write_dropped, n);
+        ring_.Release(n);
+        released_.fetch_add(n, std::memory_order_release);
+        return false;
       }
       ++next_number_;
       active_.emplace(std::move(*seg));
       stats_.direct_io.store(active_->direct(), std::memory_order_relaxed);
       catalog_.SetActive(active_->name(), active_->index());
     }
-    const int max_records = active_->direct() ? kMaxDirectRecords : kMaxIov;
-    int cnt = 0;
-    size_t bytes = 0;
-    const uint64_t room =
-        s->segment_max_bytes > active_->size() ? s->segment_max_bytes - active_->size() : 0;
-    while (i + static_cast<uint64_t>(cnt) < n && cnt < max_records) {
-      Ring::Record r = ring_.At(static_cast<uint64_t>(cnt));  // Relative to the tail.
-      if (cnt > 0 && bytes + r.size > room) break;
-      iov[cnt].iov_base = const_cast<char*>(r.data);
-      iov[cnt].iov_len = r.size;
-      bytes += r.size;
-      ++cnt;
+    // Up to the segment's size limit (a segment takes at least one record).
+    const uint64_t end = active_->staged_end();
+    const uint64_t room = s->segment_max_bytes > end ? s->segment_max_bytes - end : 0;
+    uint64_t to = staged_, bytes = 0;
+    while (to < n) {
+      const uint32_t size = ring_.At(to).size;
+      if (to > staged_ && bytes + size > room) break;
+      bytes += size;
+      ++to;
     }
     MakeRoom(*s, bytes);
-    // The last batch of this call may leave its final records for the next write unless
-    // `complete`; a batch cut short by the segment's room completes it (rotation follows).
-    const bool last = i + static_cast<uint64_t>(cnt) == n;
-    const bool batch_complete = last ? complete : cnt < max_records;
-    uint64_t start = active_->size();
-    absl::StatusOr<int> done = active_->Append(iov, cnt, bytes, batch_complete);
-    // (Cannot happen with >= 64-byte records and blocks <= 64 KiB, but a loop that takes
-    // nothing must not spin.)
-    if (done.ok() && *done == 0 && !last) done = active_->Append(iov, cnt, bytes, true);
-    int taken = cnt;  // Records leaving the ring.
-    if (done.ok()) {
-      taken = *done;
-      uint64_t off = start;
-      for (int k = 0; k < taken; ++k) {
-        off += iov[k].iov_len;
-        RecordHeader h;
-        std::memcpy(&h, iov[k].iov_base, sizeof(h));
-        active_->index().Add(h, off);
-      }
-      Add(stats_.written, static_cast<uint64_t>(taken));
-      Add(stats_.written_bytes, off - start);
-      stats_.disk_full.store(false, std::memory_order_relaxed);
-      dirty_ = true;
-      wrote = true;
-      active_->ReleaseCache(false);
-      catalog_.SetActive(active_->name(), active_->index());
-    } else {
-      Add(stats_.write_dropped, static_cast<uint64_t>(cnt));
-      ReportError(done.status());
-    }
-    ring_.Release(static_cast<uint64_t>(taken));
-    released_.fetch_add(static_cast<uint64_t>(taken), std::memory_order_release);
-    i += static_cast<uint64_t>(taken);
-    if (last && taken < cnt) break;  // Left for the next write.
+    absl::Status st = StageRange(staged_, to);
+    staged_ = to;
+    if (!st.ok()) st = Recover(st);
+    if (!st.ok()) n -= DropStaged(st);
+    // The records the staging buffer's full writes made whole leave the ring now.
+    n -= CommitDurable();
   }
-  if (wrote && active_) {
+  if (active_ && staged_ > 0) {
+    if (mode == WriteMode::kFullBuffers &&
+        active_->staged_end() - active_->durable() >= flush_bytes) {
+      mode = WriteMode::kWholeBlocks;
+    }
+    absl::Status st = active_->Write(mode);
+    if (!st.ok()) st = Recover(st);
+    if (!st.ok()) DropStaged(st);
+    CommitDurable();
+  }
+  if (wrote_ && active_) {
     int64_t mono = MonotonicNs();
     if (s->fsync == FsyncMode::kEveryWrite ||
         (s->fsync == FsyncMode::kInterval && mono - last_sync_ns_ >= s->fsync_interval_ns)) {
@@ -240,9 +287,12 @@ bool SegmentWriter::WriteAvailable(bool complete) {
       }
       last_sync_ns_ = mono;
     }
+  }
+  if (wrote_) {
+    wrote_ = false;
     catalog_.NotifyWritten();
   }
-  return i < n;
+  return staged_ > 0;
 }
 
 void SegmentWriter::MakeRoom(const Settings& s, uint64_t incoming) {
@@ -251,8 +301,15 @@ void SegmentWriter::MakeRoom(const Settings& s, uint64_t incoming) {
   }
 }
 
-void SegmentWriter::SealActive(const Settings& s) {
-  if (!active_) return;
+uint64_t SegmentWriter::SealActive(const Settings& s) {
+  if (!active_) return 0;
+  uint64_t left = 0;  // Records that leave the ring.
+  if (staged_ > 0) {
+    absl::Status st = active_->Write(WriteMode::kComplete);
+    if (!st.ok()) st = Recover(st);
+    if (!st.ok()) left += DropStaged(st);
+    left += CommitDurable();
+  }
   bool sync = s.fsync != FsyncMode::kNever && dirty_;
   absl::Status st = active_->Seal(sync);
   if (sync && st.ok()) Add(stats_.fsyncs, 1);
@@ -260,8 +317,9 @@ void SegmentWriter::SealActive(const Settings& s) {
   Add(stats_.segments_rotated, 1);
   catalog_.SetSealed(active_->name(), active_->index());
   active_.reset();
-  dirty_ = false;
+  dirty_ = wrote_ = false;
   catalog_.NotifyWritten();
+  return left;
 }
 
 void SegmentWriter::Periodic(const Settings& s) {

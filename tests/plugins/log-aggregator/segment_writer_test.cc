@@ -129,6 +129,78 @@ TEST_CASE("With O_DIRECT a write for flush_bytes leaves the partial block to the
   REQUIRE(std::filesystem::file_size(path) == 64 + 100 * 328);
 }
 
+TEST_CASE("The receiver's pump stages batches and writes once flush_bytes are staged", "[writer]") {
+  Settings s;
+  s.flush_interval_ns = 10'000'000'000;  // Never by time in this test.
+  s.flush_bytes = 64 << 10;
+  Fixture f(s);         // No writer thread: the test thread is the receiver.
+  f.Produce(100, 264);  // 328-byte records: 32,864 bytes with the segment header.
+  if (!f.writer->Pump()) FAIL("Pump did nothing with direct_io on");
+  if (!f.stats.direct_io.load()) {
+    WARN("skipped: the temp dir's filesystem does no O_DIRECT");
+    return;
+  }
+  // Staged, below flush_bytes: nothing written, nothing left the ring.
+  CHECK(Get(f.stats.written) == 0);
+  CHECK(f.ring->Available() == 100);
+  auto segs = f.Segments();
+  REQUIRE(segs.size() == 1);
+  const std::string path = f.dir.path() + "/segments/" + segs[0].name;
+  CHECK(std::filesystem::file_size(path) == 64);
+  f.Produce(200, 264);  // 98,464 bytes: 24 whole blocks.
+  REQUIRE(f.writer->Pump());
+  const uint64_t whole = (24 * 4096 - 64) / 328;  // 299 records end by then.
+  CHECK(Get(f.stats.written) == whole);
+  CHECK(f.ring->Available() == 300 - whole);
+  CHECK(std::filesystem::file_size(path) == 24 * 4096);
+  // The writer thread writes the rest when asked; the file is every record, whole.
+  f.writer->Start();
+  REQUIRE(f.writer->Flush(std::chrono::seconds(5)));
+  REQUIRE(Get(f.stats.written) == 300);
+  f.writer->Stop();
+  auto scan = ScanSegment(path);
+  REQUIRE(scan.ok());
+  REQUIRE(scan->index.records == 300);
+  REQUIRE(scan->valid_bytes == scan->file_bytes);
+  REQUIRE(scan->index.last_sequence == 300);
+}
+
+TEST_CASE("The pump leaves page-cache segments to the writer thread", "[writer]") {
+  Settings s;
+  s.direct_io = false;
+  Fixture f(s);
+  f.Produce(10);
+  REQUIRE_FALSE(f.writer->Pump());
+  CHECK(f.ring->Available() == 10);
+}
+
+TEST_CASE("Pump and writer thread together write every record once, in order", "[writer]") {
+  Settings s;
+  s.flush_interval_ns = 2'000'000;  // The writer thread competes all the time.
+  s.flush_bytes = 16 << 10;
+  s.segment_max_bytes = 256 << 10;  // Rotation on the pump's side and the writer's.
+  Fixture f(s);
+  f.writer->Start();
+  for (int round = 0; round < 200; ++round) {
+    f.Produce(37, 100 + static_cast<size_t>(round));
+    f.writer->Pump();
+  }
+  REQUIRE(f.writer->Flush(std::chrono::seconds(5)));
+  f.writer->Stop();
+  REQUIRE(Get(f.stats.written) == 7400);
+  REQUIRE(Get(f.stats.write_dropped) == 0);
+  uint64_t next = 1;
+  for (const SegmentEntry& e : f.Segments()) {
+    auto r = SegmentReader::Open(f.dir.path() + "/segments/" + e.name);
+    REQUIRE(r.ok());
+    RecordHeader h;
+    const char* line;
+    while (r->Next(&h, &line)) REQUIRE(h.sequence == next++);
+    REQUIRE(r->trailing_bytes() == 0);
+  }
+  REQUIRE(next == 7401);
+}
+
 TEST_CASE("Segments rotate by size and retention keeps the total bounded", "[writer]") {
   Settings s;
   s.segment_max_bytes = 64 << 10;
