@@ -15,13 +15,13 @@ using paddock::testing::Attempt;
 using paddock::testing::AttemptResult;
 using paddock::testing::BundledPlugin;
 using paddock::testing::CmdResult;
-using paddock::testing::TimeScale;
 using paddock::testing::Host;
 using paddock::testing::ProcessAlive;
 using paddock::testing::ProcessesOfUid;
 using paddock::testing::RssKiB;
 using paddock::testing::StopHost;
 using paddock::testing::TestPlugin;
+using paddock::testing::TimeScale;
 using paddock::testing::WaitFor;
 namespace v1 = paddock::v1;
 
