@@ -150,21 +150,25 @@ absl::Status DirectAppender::Abort() {
   return st.ok() ? cut : st;
 }
 
-absl::StatusOr<int> DirectAppender::Append(int fd, const iovec* iov, int n, bool complete) {
-  (void)fd;
-  // Skip what an earlier call staged already (the start of the stream after size_).
+std::vector<iovec> IovAfter(const iovec* iov, int n, uint64_t start, uint64_t from) {
   std::vector<iovec> rest;
   rest.reserve(static_cast<size_t>(n));
-  const uint64_t staged = staged_end();
-  uint64_t pos = size_;
+  uint64_t pos = start;
   for (int k = 0; k < n; ++k) {
     const uint64_t end = pos + iov[k].iov_len;
-    if (end > staged) {
-      const size_t skip = staged > pos ? static_cast<size_t>(staged - pos) : 0;
+    if (end > from) {
+      const size_t skip = from > pos ? static_cast<size_t>(from - pos) : 0;
       rest.push_back({static_cast<char*>(iov[k].iov_base) + skip, iov[k].iov_len - skip});
     }
     pos = end;
   }
+  return rest;
+}
+
+absl::StatusOr<int> DirectAppender::Append(int fd, const iovec* iov, int n, bool complete) {
+  (void)fd;
+  // Skip what an earlier call staged already (the start of the stream after size_).
+  std::vector<iovec> rest = IovAfter(iov, n, size_, staged_end());
   absl::Status st = Stage(rest.data(), static_cast<int>(rest.size()));
   if (st.ok()) st = Write(complete);
   if (!st.ok()) {

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "paddock/fd.h"
@@ -94,5 +95,10 @@ class DirectAppender {
   size_t fill_ = 0;
   uint64_t size_ = 0, durable_ = 0, file_end_ = 0;
 };
+
+// The records iov[0, n), which start at file offset `start`, from file offset `from` on: the
+// ones that end after it, the first cut to begin there. (The all-in-one Append steps skip
+// with it what an earlier call staged.)
+std::vector<iovec> IovAfter(const iovec* iov, int n, uint64_t start, uint64_t from);
 
 }  // namespace paddock::logagg

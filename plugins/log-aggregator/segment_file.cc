@@ -138,18 +138,7 @@ absl::StatusOr<int> ActiveSegment::Append(const iovec* iov, int n, size_t bytes,
   (void)bytes;
   for (;;) {
     // Skip what an earlier incomplete call staged already (passed again first).
-    std::vector<iovec> rest;
-    rest.reserve(static_cast<size_t>(n));
-    const uint64_t staged = staged_end();
-    uint64_t pos = size_;
-    for (int k = 0; k < n; ++k) {
-      const uint64_t end = pos + iov[k].iov_len;
-      if (end > staged) {
-        const size_t skip = staged > pos ? static_cast<size_t>(staged - pos) : 0;
-        rest.push_back({static_cast<char*>(iov[k].iov_base) + skip, iov[k].iov_len - skip});
-      }
-      pos = end;
-    }
+    std::vector<iovec> rest = IovAfter(iov, n, size_, staged_end());
     absl::Status st = Stage(rest.data(), static_cast<int>(rest.size()));
     if (st.ok()) st = Write(complete ? WriteMode::kComplete : WriteMode::kWholeBlocks);
     if (!st.ok()) {
