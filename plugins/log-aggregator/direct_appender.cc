@@ -165,6 +165,13 @@ std::vector<iovec> IovAfter(const iovec* iov, int n, uint64_t start, uint64_t fr
   return rest;
 }
 
+int RecordsWithin(const iovec* iov, int n, uint64_t start, uint64_t limit, uint64_t* end) {
+  int done = 0;
+  *end = start;
+  while (done < n && *end + iov[done].iov_len <= limit) *end += iov[done++].iov_len;
+  return done;
+}
+
 absl::StatusOr<int> DirectAppender::Append(int fd, const iovec* iov, int n, bool complete) {
   (void)fd;
   // Skip what an earlier call staged already (the start of the stream after size_).
@@ -175,9 +182,8 @@ absl::StatusOr<int> DirectAppender::Append(int fd, const iovec* iov, int n, bool
     (void)Abort();
     return st;
   }
-  int done = 0;
-  uint64_t end = size_;
-  while (done < n && end + iov[done].iov_len <= durable_) end += iov[done++].iov_len;
+  uint64_t end;
+  const int done = RecordsWithin(iov, n, size_, durable_, &end);
   Commit(end);
   return done;
 }

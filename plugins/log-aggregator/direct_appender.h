@@ -101,4 +101,9 @@ class DirectAppender {
 // with it what an earlier call staged.)
 std::vector<iovec> IovAfter(const iovec* iov, int n, uint64_t start, uint64_t from);
 
+// How many of the records iov[0, n), which start at file offset `start`, end at or before
+// `limit` (the leading ones only); *end is where the last of them ends. (The all-in-one
+// Append steps count with it what is on disk.)
+int RecordsWithin(const iovec* iov, int n, uint64_t start, uint64_t limit, uint64_t* end);
+
 }  // namespace paddock::logagg

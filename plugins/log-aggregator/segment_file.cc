@@ -146,10 +146,8 @@ absl::StatusOr<int> ActiveSegment::Append(const iovec* iov, int n, size_t bytes,
       (void)Abort();
       return st;
     }
-    int done = 0;
-    uint64_t end = size_;
-    const uint64_t on_disk = durable();
-    while (done < n && end + iov[done].iov_len <= on_disk) end += iov[done++].iov_len;
+    uint64_t end;
+    const int done = RecordsWithin(iov, n, size_, durable(), &end);
     Commit(end);
     return done;
   }
